@@ -1,0 +1,54 @@
+// The only folder that imports @noble/* or node:crypto. Everything else asks for primitives here.
+export {
+  type RandomSource,
+  utf8,
+  fromUtf8,
+  toHex,
+  fromHex,
+  toBase64,
+  fromBase64,
+  concatBytes,
+  equalBytes,
+  wipe,
+  indexOfBytes,
+} from './bytes.ts';
+export { sha256, sha384, sha256Hex, Sha256Stream } from './hash.ts';
+export { PCR_LENGTH, zeroPcr, pcrExtend, isZeroPcr } from './pcr.ts';
+export { type P384KeyPair, p384KeyPair, p384Sign, p384Verify, p384SharedSecret } from './ecdsa.ts';
+export { type StrictCborOptions, decodeCborStrict, encodeCbor } from './cbor.ts';
+export {
+  type CoseSign1,
+  COSE_ALG_ES384,
+  coseSigStructure,
+  encodeCoseSign1Es384,
+  decodeCoseSign1,
+  verifyCoseSign1Es384,
+} from './cose.ts';
+export {
+  type KeyUsageBits,
+  type ParsedCertificate,
+  parseCertificate,
+  pemToDer,
+  derToPem,
+  verifyCertificateChain,
+} from './x509.ts';
+export {
+  type IssuedCertificate,
+  type NitroChainOptions,
+  type NitroIntermediates,
+  createEmulatedNitroRoot,
+  createNitroIntermediates,
+  issueEnclaveLeaf,
+} from './pki.ts';
+export {
+  type AttestationDocument,
+  type VerifiedAttestation,
+  encodeAttestationPayload,
+  signAttestationDocument,
+  parseAttestationDocument,
+  AttestationVerifier,
+} from './attestation-doc.ts';
+export { type RsaKeyPair, generateRsaKeyPair, rsaOaepSha256Encrypt, rsaPublicKeyBits } from './rsa.ts';
+export { type EnvelopedDataParts, buildEnvelopedData, parseEnvelopedData, openEnvelopedData } from './cms.ts';
+export { aes256GcmSeal, aes256GcmOpen, hkdfSha384 } from './aead.ts';
+export { type FramedHeader, encryptFramed, decryptFramedStream, decryptFramed } from './frames.ts';

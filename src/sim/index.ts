@@ -1,0 +1,6 @@
+export { Simulator, DEFAULT_EPOCH_MS, NS_PER_MS, type SimulatorOptions, type RunLimits } from './simulator.ts';
+export { Prng } from './prng.ts';
+export { Faults, type FaultPlan, type FaultRate } from './faults.ts';
+export { Trace, canonicalJson, type TraceEvent, type TraceValue, type LogSink } from './trace.ts';
+export { AuditLog, type AuditEntry } from './audit.ts';
+export { parseEpoch, wallClockMs } from './clock.ts';
