@@ -1,0 +1,25 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { EmuError } from '../errors.ts';
+import type { CommandIo } from './command.ts';
+
+export function processIo(): CommandIo {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    stderrIsTty: Boolean(process.stderr.isTTY),
+    readFile(path) {
+      try {
+        return new Uint8Array(readFileSync(path));
+      } catch (error) {
+        throw new EmuError('CLI_FILE_UNREADABLE', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    },
+    writeFile(path, data) {
+      try {
+        writeFileSync(path, data);
+      } catch (error) {
+        throw new EmuError('CLI_FILE_UNWRITABLE', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    },
+  };
+}
