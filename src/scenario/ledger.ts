@@ -1,0 +1,85 @@
+import { sha256Hex, utf8 } from '../crypto/index.ts';
+import { assert } from '../errors.ts';
+import type { CanaryEncoding, CanarySet } from './canary.ts';
+import type { Principal } from './principals.ts';
+
+/** Items larger than this keep a digest and size instead of their bytes; they are scanned as they pass. */
+export const LEDGER_INLINE_BYTES_MAX = 64 * 1024;
+
+export interface Observation {
+  readonly seq: number;
+  readonly timeNs: number;
+  readonly principal: Principal;
+  /** Which interface the bytes came through, e.g. `memory-read`, `vsock 16:49152->3:8000`, `kms-response`. */
+  readonly channel: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** Kept for items up to LEDGER_INLINE_BYTES_MAX. */
+  readonly bytes: Uint8Array | undefined;
+  /** Canaries seen in these bytes at the time they were obtained. */
+  readonly canaryHits: ReadonlyArray<{ readonly canary: string; readonly encoding: CanaryEncoding }>;
+}
+
+export interface PrincipalSummary {
+  readonly observations: number;
+  readonly bytes: number;
+  readonly channels: readonly string[];
+  readonly canariesSeen: readonly string[];
+}
+
+/**
+ * Everything any principal obtained through any interface. Canaries are matched when bytes arrive,
+ * so bulk transfers need not be kept to be checked.
+ */
+export class Ledger {
+  readonly canaries: CanarySet;
+  readonly observationsMax: number;
+  readonly #observations: Observation[] = [];
+  readonly #clockNs: () => number;
+
+  constructor(canaries: CanarySet, clockNs: () => number, observationsMax = 1_000_000) {
+    this.canaries = canaries;
+    this.#clockNs = clockNs;
+    this.observationsMax = observationsMax;
+  }
+
+  record(principal: Principal, channel: string, data: Uint8Array | string): Observation {
+    assert(this.#observations.length < this.observationsMax, 'ledger is full');
+    const bytes = typeof data === 'string' ? utf8(data) : data;
+    const observation: Observation = Object.freeze({
+      seq: this.#observations.length,
+      timeNs: this.#clockNs(),
+      principal,
+      channel,
+      size: bytes.length,
+      sha256: sha256Hex(bytes),
+      bytes: bytes.length <= LEDGER_INLINE_BYTES_MAX ? bytes.slice() : undefined,
+      canaryHits: this.canaries.find(bytes).map((hit) => ({ canary: hit.canary.name, encoding: hit.encoding })),
+    });
+    this.#observations.push(observation);
+    return observation;
+  }
+
+  get observations(): readonly Observation[] {
+    return this.#observations;
+  }
+
+  of(principal: Principal): Observation[] {
+    return this.#observations.filter((o) => o.principal === principal);
+  }
+
+  summary(): Record<string, PrincipalSummary> {
+    const out: Record<string, PrincipalSummary> = {};
+    const principals = [...new Set(this.#observations.map((o) => o.principal))].sort();
+    for (const principal of principals) {
+      const mine = this.of(principal);
+      out[principal] = {
+        observations: mine.length,
+        bytes: mine.reduce((sum, o) => sum + o.size, 0),
+        channels: [...new Set(mine.map((o) => o.channel.replace(/\d+:\d+->/, '').replace(/:\d+$/, '')))].sort(),
+        canariesSeen: [...new Set(mine.flatMap((o) => o.canaryHits.map((h) => h.canary)))].sort(),
+      };
+    }
+    return out;
+  }
+}
