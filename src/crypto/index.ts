@@ -52,3 +52,4 @@ export { type RsaKeyPair, generateRsaKeyPair, rsaOaepSha256Encrypt, rsaPublicKey
 export { type EnvelopedDataParts, buildEnvelopedData, parseEnvelopedData, openEnvelopedData } from './cms.ts';
 export { aes256GcmSeal, aes256GcmOpen, hkdfSha384 } from './aead.ts';
 export { type FramedHeader, encryptFramed, decryptFramedStream, decryptFramed } from './frames.ts';
+export { type P384PrivateKey, parseP384PrivateKeyPem } from './pem-keys.ts';
