@@ -1,0 +1,182 @@
+// The default enclave application. It runs inside the enclave's realm with only the enclave ABI:
+// NSM, vsock, its own memory, a console and the runtime library. Its bytes are measured into PCR0/PCR2:
+// change anything here and KMS stops releasing the model key to it.
+(async function main(enclave) {
+  const { nsm, vsock, memory, lib } = enclave;
+  const PARENT_CID = 3;
+  const KMS_PROXY_PORT = 8000;
+  const STORAGE_PORT = 8001;
+  const INFERENCE_PORT = 5000;
+  const random = lib.randomFromNsm();
+
+  // 1. Our key pair for KMS's reply: only this enclave can open CiphertextForRecipient.
+  const recipientKey = lib.generateRsaKeyPair(random, 2048);
+  enclave.event('enclave.recipient-key', { bits: 2048 });
+
+  // 2. The sealed model and its sealed data key, fetched through the parent (ciphertext only).
+  const storage = await vsock.connect(PARENT_CID, STORAGE_PORT);
+  const fetchFile = async (path) => {
+    storage.send(lib.utf8(JSON.stringify({ op: 'get', path })));
+    const reply = await storage.receive();
+    if (reply === null || reply.length < 1 || reply[0] !== 0) throw new Error(`storage: cannot get ${path}`);
+    return reply.subarray(1);
+  };
+  const manifest = JSON.parse(lib.fromUtf8(await fetchFile('model/manifest.json')));
+  const sealedDataKey = await fetchFile(manifest.dataKeyPath);
+  const sealedWeights = await fetchFile(manifest.weightsPath);
+  storage.close();
+
+  // 3. Attested Decrypt: KMS checks the document and the key policy, then encrypts the data key to us.
+  const attestation = nsm.attestation({ publicKey: recipientKey.spki });
+  const kms = await vsock.connect(PARENT_CID, KMS_PROXY_PORT);
+  const request = {
+    KeyId: manifest.keyId,
+    CiphertextBlob: lib.toBase64(sealedDataKey),
+    EncryptionContext: manifest.encryptionContext,
+    Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: lib.toBase64(attestation) },
+  };
+  kms.send(lib.utf8(JSON.stringify({ target: 'TrentService.Decrypt', body: JSON.stringify(request) })));
+  const kmsReply = await kms.receive();
+  kms.close();
+  if (kmsReply === null) throw new Error('kms: no reply');
+  const { status, body } = JSON.parse(lib.fromUtf8(kmsReply));
+  const answer = JSON.parse(body);
+  if (status !== 200) {
+    enclave.event('enclave.key-denied', { type: String(answer.__type) });
+    throw new Error(`kms refused the data key: ${answer.__type}`);
+  }
+  if (answer.Plaintext !== undefined && answer.Plaintext !== null) throw new Error('kms sent plaintext: refusing');
+  const dataKey = lib.openEnvelopedData(lib.fromBase64(answer.CiphertextForRecipient), recipientKey);
+
+  // 4. Weights are decrypted frame by frame inside; the data key is wiped once used.
+  const aad = lib.utf8(manifest.weightsAad);
+  const weightsBytes = lib.decryptFramed(sealedWeights, dataKey, aad);
+  lib.wipe(dataKey);
+  const weightsRegion = memory.store(weightsBytes);
+  const model = parseModel(memory.load(weightsRegion));
+  enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount });
+
+  // 5. Serve attested, end-to-end encrypted inference: the parent relays ciphertext it cannot read.
+  vsock.listen(INFERENCE_PORT, (connection) => void serve(connection));
+  enclave.event('enclave.ready', { port: INFERENCE_PORT });
+
+  async function serve(connection) {
+    let session = null;
+    for (;;) {
+      const frame = await connection.receive();
+      if (frame === null) return;
+      let message;
+      try {
+        message = JSON.parse(lib.fromUtf8(frame));
+      } catch {
+        connection.send(lib.utf8(JSON.stringify({ type: 'error', code: 'BAD_MESSAGE' })));
+        continue;
+      }
+      if (message.type === 'hello' && typeof message.nonce === 'string') {
+        // A fresh key pair per session, attested together with the client's nonce.
+        const nonce = lib.fromBase64(message.nonce);
+        const keyPair = lib.p384KeyPair(random);
+        const document = nsm.attestation({ publicKey: keyPair.publicKey, nonce });
+        session = { nonce, keyPair };
+        connection.send(lib.utf8(JSON.stringify({ type: 'attestation', document: lib.toBase64(document) })));
+      } else if (message.type === 'prompt' && session !== null) {
+        const { nonce, keyPair } = session;
+        session = null;
+        const clientPublicKey = lib.fromBase64(message.clientPublicKey);
+        const shared = lib.p384SharedSecret(keyPair.privateKey, clientPublicKey);
+        lib.wipe(keyPair.privateKey);
+        const key = sessionKey(shared, nonce, clientPublicKey, keyPair.publicKey);
+        lib.wipe(shared);
+        let prompt;
+        try {
+          prompt = lib.aes256GcmOpen(key, iv(1), lib.fromBase64(message.ciphertext), lib.utf8('prompt'));
+        } catch {
+          lib.wipe(key);
+          connection.send(lib.utf8(JSON.stringify({ type: 'error', code: 'PROMPT_AUTH_FAILED' })));
+          continue;
+        }
+        const output = infer(model, prompt);
+        const sealed = lib.aes256GcmSeal(key, iv(2), output, lib.utf8('output'));
+        lib.wipe(key);
+        lib.wipe(prompt);
+        connection.send(lib.utf8(JSON.stringify({ type: 'output', ciphertext: lib.toBase64(sealed) })));
+        enclave.event('enclave.inference', { outputBytes: output.length });
+      } else {
+        connection.send(lib.utf8(JSON.stringify({ type: 'error', code: 'UNEXPECTED_MESSAGE' })));
+      }
+    }
+  }
+
+  // The session key is bound to both public keys and the client's nonce, so a relayed or replayed
+  // exchange with another enclave or another session derives a different key.
+  function sessionKey(shared, nonceBytes, clientPublicKey, enclavePublicKey) {
+    const info = lib.concatBytes(lib.utf8('nitro-emu client session v1'), clientPublicKey, enclavePublicKey);
+    return lib.hkdfSha384(shared, nonceBytes, info, 32);
+  }
+
+  function iv(direction) {
+    const bytes = new Uint8Array(12);
+    bytes[0] = direction;
+    return bytes;
+  }
+
+  function parseModel(bytes) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const magic = lib.fromUtf8(bytes.subarray(0, 4));
+    if (magic !== 'NEMW' || bytes[4] !== 1) throw new Error('not a nitro-emu model file');
+    const cardLength = view.getUint16(5);
+    let offset = 7 + cardLength;
+    const vocab = view.getUint16(offset);
+    const dim = view.getUint16(offset + 2);
+    const hidden = view.getUint16(offset + 4);
+    const classes = view.getUint16(offset + 6);
+    offset += 8;
+    const take = (count) => {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(offset + 4 * i, true);
+      offset += 4 * count;
+      return out;
+    };
+    const embedding = take(vocab * dim);
+    const w1 = take(hidden * dim);
+    const b1 = take(hidden);
+    const w2 = take(classes * hidden);
+    const b2 = take(classes);
+    if (offset !== bytes.length) throw new Error('model file has trailing bytes');
+    return { vocab, dim, hidden, classes, embedding, w1, b1, w2, b2, parameterCount: (bytes.length - 15 - cardLength) / 4 };
+  }
+
+  // Mean byte embedding → dense → GELU (tanh form) → dense → softmax, in float32 at every layer output.
+  function infer(m, prompt) {
+    const x = new Float32Array(m.dim);
+    for (let d = 0; d < m.dim; d++) {
+      let sum = 0;
+      for (let p = 0; p < prompt.length; p++) sum += m.embedding[prompt[p] * m.dim + d];
+      x[d] = Math.fround(prompt.length === 0 ? 0 : sum / prompt.length);
+    }
+    const h = new Float32Array(m.hidden);
+    for (let j = 0; j < m.hidden; j++) {
+      let acc = m.b1[j];
+      for (let d = 0; d < m.dim; d++) acc += m.w1[j * m.dim + d] * x[d];
+      const a = Math.fround(acc);
+      h[j] = Math.fround(0.5 * a * (1 + Math.tanh(0.7978845608028654 * (a + 0.044715 * a * a * a))));
+    }
+    const logits = new Float32Array(m.classes);
+    let max = -Infinity;
+    for (let k = 0; k < m.classes; k++) {
+      let acc = m.b2[k];
+      for (let j = 0; j < m.hidden; j++) acc += m.w2[k * m.hidden + j] * h[j];
+      logits[k] = Math.fround(acc);
+      if (logits[k] > max) max = logits[k];
+    }
+    let total = 0;
+    const exps = new Float64Array(m.classes);
+    for (let k = 0; k < m.classes; k++) {
+      exps[k] = Math.exp(logits[k] - max);
+      total += exps[k];
+    }
+    const probabilities = new Float32Array(m.classes);
+    for (let k = 0; k < m.classes; k++) probabilities[k] = Math.fround(exps[k] / total);
+    return new Uint8Array(probabilities.buffer);
+  }
+});

@@ -1,0 +1,57 @@
+import type { RandomSource, RsaKeyPair } from '../crypto/index.ts';
+
+/**
+ * What application code inside an enclave can touch: its NSM, its vsock, its own memory, a console
+ * and a fixed runtime library (the emulated counterpart of the libraries an enclave image ships; its
+ * ABI version is part of the measured bootstrap ramdisk). Nothing else exists in the realm.
+ */
+export interface EnclaveAbi {
+  readonly abiVersion: 1;
+  readonly enclaveId: string;
+  readonly cid: number;
+  readonly nsm: {
+    request(bytes: Uint8Array): Uint8Array;
+    attestation(fields: { publicKey?: Uint8Array; userData?: Uint8Array; nonce?: Uint8Array }): Uint8Array;
+    getRandom(): Uint8Array;
+    describePcr(index: number): { lock: boolean; data: Uint8Array };
+    extendPcr(index: number, data: Uint8Array): Uint8Array;
+    lockPcr(index: number): void;
+  };
+  readonly vsock: {
+    connect(cid: number, port: number): Promise<AbiConnection>;
+    listen(port: number, onConnection: (connection: AbiConnection) => void): void;
+  };
+  readonly memory: {
+    readonly bytesTotal: number;
+    store(bytes: Uint8Array): { readonly address: number; readonly length: number };
+    load(region: { readonly address: number; readonly length: number }): Uint8Array;
+  };
+  readonly console: { log(line: string): void };
+  readonly lib: EnclaveLibrary;
+  /** Signals the platform that the app reached a milestone (readiness, a served request); shows in the trace. */
+  event(kind: string, fields?: Record<string, string | number | boolean>): void;
+}
+
+export interface AbiConnection {
+  send(message: Uint8Array): void;
+  receive(): Promise<Uint8Array | null>;
+  close(): void;
+}
+
+export interface EnclaveLibrary {
+  randomFromNsm(): RandomSource;
+  generateRsaKeyPair(random: RandomSource, bits: number): RsaKeyPair;
+  openEnvelopedData(cms: Uint8Array, key: RsaKeyPair): Uint8Array;
+  decryptFramed(sealed: Uint8Array, key: Uint8Array, aad?: Uint8Array): Uint8Array;
+  aes256GcmSeal(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  aes256GcmOpen(key: Uint8Array, iv: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+  hkdfSha384(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  p384KeyPair(random: RandomSource): { privateKey: Uint8Array; publicKey: Uint8Array };
+  p384SharedSecret(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array;
+  utf8(text: string): Uint8Array;
+  fromUtf8(bytes: Uint8Array): string;
+  toBase64(bytes: Uint8Array): string;
+  fromBase64(text: string): Uint8Array;
+  concatBytes(...parts: Uint8Array[]): Uint8Array;
+  wipe(bytes: Uint8Array): void;
+}

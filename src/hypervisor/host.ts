@@ -1,0 +1,264 @@
+import { pcrExtend, toHex, utf8, zeroPcr } from '../crypto/index.ts';
+import { EnclaveRuntime, NsmDevice, loadEnclaveImage, type LoadedEnclaveImage } from '../enclave/index.ts';
+import { EmuError } from '../errors.ts';
+import { VMADDR_CID_PARENT, VsockBus, type DeliveryObserver } from '../ports/index.ts';
+import { AuditLog, type Simulator } from '../sim/index.ts';
+import { NITRO_DEFENCES, type HypervisorDefences } from './defences.ts';
+import { AddressSpace, PAGE_BYTES, PhysicalMemory } from './memory.ts';
+import { NitroController } from './nitro-controller.ts';
+import { OperatorApi } from './operator-api.ts';
+import { ParentDisk, ParentInstance } from './parent.ts';
+
+export interface HostOptions {
+  readonly sim: Simulator;
+  readonly memoryMiB?: number;
+  readonly region?: string;
+  readonly defences?: HypervisorDefences;
+  /** Called with every byte a guest receives over vsock (the observation ledger hooks in here). */
+  readonly observe?: DeliveryObserver;
+  /** The parent's console reader in debug mode. */
+  readonly onConsole?: (enclaveId: string, line: string) => void;
+}
+
+export interface EnclaveLaunchOptions {
+  readonly memoryMiB: number;
+  readonly cpuCount: number;
+  readonly debugMode?: boolean;
+  /** 0 or absent: the first free CID from 16 up. */
+  readonly cid?: number;
+  readonly name?: string;
+}
+
+export interface EnclaveRecord {
+  readonly enclaveId: string;
+  readonly moduleId: string;
+  readonly name: string;
+  readonly cid: number;
+  readonly parent: ParentInstance;
+  readonly debugMode: boolean;
+  readonly memoryMiB: number;
+  readonly cpuCount: number;
+  /** PCR index → lowercase hex, as the NSM reports them (zeros for 0/1/2/8 in debug mode). */
+  readonly pcrs: Readonly<Record<number, string>>;
+  readonly image: LoadedEnclaveImage;
+  readonly frames: readonly number[];
+  readonly runtime: EnclaveRuntime;
+  /** Settles when the application's main returned (it keeps serving afterwards) or failed. */
+  readonly started: Promise<void>;
+  state: 'running' | 'terminated';
+}
+
+const PCRS_LOCKED_AT_BOOT = 16;
+
+/**
+ * One physical host: its memory, its vsock switch, the Nitro controller that measures and attests,
+ * the instances on it and the closed operator API. Every management action is audited before it acts.
+ */
+export class Host {
+  readonly sim: Simulator;
+  readonly region: string;
+  readonly defences: HypervisorDefences;
+  readonly memory: PhysicalMemory;
+  readonly vsock: VsockBus;
+  readonly nitro: NitroController;
+  readonly audit: AuditLog;
+  readonly operator: OperatorApi;
+  readonly #instances = new Map<string, ParentInstance>();
+  readonly #enclaves = new Map<string, EnclaveRecord>();
+  readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
+
+  constructor(options: HostOptions) {
+    this.sim = options.sim;
+    this.region = options.region ?? 'us-east-1';
+    this.defences = options.defences ?? NITRO_DEFENCES;
+    this.memory = new PhysicalMemory((options.memoryMiB ?? 4096) * 1024 * 1024);
+    this.vsock = new VsockBus({ sim: this.sim, ...(options.observe ? { observe: options.observe } : {}) });
+    this.nitro = new NitroController(this.sim, this.region);
+    this.audit = new AuditLog('host', () => this.sim.nowMs);
+    this.#onConsole = options.onConsole;
+    this.operator = new OperatorApi(this);
+  }
+
+  get instances(): readonly ParentInstance[] {
+    return [...this.#instances.values()];
+  }
+
+  get enclaves(): readonly EnclaveRecord[] {
+    return [...this.#enclaves.values()];
+  }
+
+  instance(instanceId: string): ParentInstance {
+    const found = this.#instances.get(instanceId);
+    if (found === undefined) throw new EmuError('HV_NO_SUCH_INSTANCE', `no instance ${instanceId} on this host`);
+    return found;
+  }
+
+  enclave(enclaveId: string): EnclaveRecord {
+    const found = this.#enclaves.get(enclaveId);
+    if (found === undefined) throw new EmuError('HV_NO_SUCH_ENCLAVE', `no enclave ${enclaveId} on this host`);
+    return found;
+  }
+
+  /** Places a customer instance on the host (the control plane's job; audited as such). */
+  createInstance(options: { roleArn: string | null; memoryMiB: number; cpuCount: number; diskBytesMax?: number }): ParentInstance {
+    const random = this.sim.prng('host.instance-ids');
+    const instanceId = `i-${toHex(random.bytes(9)).slice(0, 17)}`;
+    this.audit.append('control-plane', 'instance.create', 'attempt', { instanceId, memoryMiB: options.memoryMiB });
+    const frames = this.memory.allocate(`instance:${instanceId}`, (options.memoryMiB * 1024 * 1024) / PAGE_BYTES);
+    const owner = `instance:${instanceId}`;
+    // The parent reaches a frame only while it owns it, unless isolation is off (a conventional hypervisor).
+    const mayAccess = (frame: number) => {
+      const current = this.memory.ownerOf(frame);
+      return current === owner || (!this.defences.enclaveMemoryIsolation && current.startsWith(`enclave:${instanceId}`));
+    };
+    const memory = new AddressSpace(this.memory, owner, frames, mayAccess);
+    const parent = new ParentInstance(
+      { instanceId, roleArn: options.roleArn, memoryMiB: options.memoryMiB, cpuCount: options.cpuCount },
+      memory,
+      new ParentDisk(options.diskBytesMax ?? 1 << 30),
+    );
+    this.#instances.set(instanceId, parent);
+    this.vsock.attach(VMADDR_CID_PARENT, 'parent-admin');
+    this.audit.append('control-plane', 'instance.create', 'ok', { instanceId });
+    this.sim.record('host.instance-created', { instanceId, memoryMiB: options.memoryMiB });
+    return parent;
+  }
+
+  /**
+   * nitro-cli run-enclave: carve vCPUs and memory out of the parent, measure the image, give the
+   * enclave an NSM and a CID, and boot it. The parent-admin may launch any image, debug mode too.
+   */
+  launchEnclave(parent: ParentInstance, eif: Uint8Array, options: EnclaveLaunchOptions): EnclaveRecord {
+    const debugMode = options.debugMode ?? false;
+    this.audit.append('parent-admin', 'enclave.launch', 'attempt', {
+      instanceId: parent.instanceId,
+      memoryMiB: options.memoryMiB,
+      cpuCount: options.cpuCount,
+      debugMode,
+      eifBytes: eif.length,
+    });
+    try {
+      const record = this.#launch(parent, eif, options, debugMode);
+      this.audit.append('parent-admin', 'enclave.launch', 'ok', { enclaveId: record.enclaveId, cid: record.cid });
+      return record;
+    } catch (error) {
+      this.audit.append('parent-admin', 'enclave.launch', 'error', { code: (error as EmuError).code ?? 'UNKNOWN' });
+      throw error;
+    }
+  }
+
+  /** Stops an enclave, scrubs its pages, and only then gives them back to the parent (INV-SCRUB). */
+  terminateEnclave(enclaveId: string, actor: string): void {
+    const record = this.enclave(enclaveId);
+    this.audit.append(actor, 'enclave.terminate', 'attempt', { enclaveId });
+    if (record.state === 'terminated') {
+      this.audit.append(actor, 'enclave.terminate', 'error', { code: 'HV_ALREADY_TERMINATED' });
+      throw new EmuError('HV_ALREADY_TERMINATED', `${enclaveId} is already terminated`);
+    }
+    record.runtime.terminate();
+    this.vsock.detach(record.cid);
+    if (this.defences.scrubOnRelease) this.memory.scrub(record.frames);
+    this.memory.retag(record.frames, `instance:${record.parent.instanceId}`);
+    record.parent.freeCpus += record.cpuCount;
+    record.state = 'terminated';
+    this.#enclaves.delete(enclaveId);
+    this.audit.append(actor, 'enclave.terminate', 'ok', { enclaveId, scrubbed: this.defences.scrubOnRelease });
+    this.sim.record('host.enclave-terminated', { enclaveId, scrubbed: this.defences.scrubOnRelease });
+  }
+
+  #launch(parent: ParentInstance, eif: Uint8Array, options: EnclaveLaunchOptions, debugMode: boolean): EnclaveRecord {
+    if (parent.state !== 'running') throw new EmuError('HV_INSTANCE_STOPPED', `${parent.instanceId} is not running`);
+    if (!Number.isInteger(options.cpuCount) || options.cpuCount < 1 || options.cpuCount > parent.freeCpus - 1) {
+      throw new EmuError('HV_BAD_CPU_COUNT', `cannot carve ${options.cpuCount} vCPUs: the parent keeps at least one`);
+    }
+    const pagesWanted = (options.memoryMiB * 1024 * 1024) / PAGE_BYTES;
+    if (!Number.isInteger(pagesWanted) || options.memoryMiB < 64) {
+      throw new EmuError('HV_BAD_MEMORY', `enclave memory must be a whole number of MiB, at least 64`);
+    }
+    const image = loadEnclaveImage(eif);
+    const cid = this.#pickCid(options.cid ?? 0);
+    const uid = BigInt(this.sim.nowMs) * 65536n + BigInt(this.sim.prng('host.enclave-ids').below(65536));
+    const enclaveId = `${parent.instanceId}-enc${uid.toString(16)}`;
+    const moduleId = `${parent.instanceId}-enc${uid.toString(16).padStart(16, '0')}`;
+
+    // Carve the pages out of the parent: from the highest guest pages down, and retag them.
+    const touchedFree = parent.memory.frames.filter((f) => this.memory.ownerOf(f) === `instance:${parent.instanceId}`);
+    if (touchedFree.length < pagesWanted + 1) throw new EmuError('HV_OUT_OF_MEMORY', `the parent has too little memory left`);
+    const frames = touchedFree.slice(touchedFree.length - pagesWanted);
+    this.memory.retag(frames, `enclave:${enclaveId}`);
+    parent.freeCpus -= options.cpuCount;
+
+    const pcrValues = this.#measure(image, parent, debugMode);
+    const nsm = new NsmDevice({
+      moduleId,
+      measured: pcrValues,
+      issuer: this.nitro.issuerFor(parent.instanceId, moduleId),
+      random: this.sim.prng(`nsm.${moduleId}`),
+    });
+    this.vsock.attach(cid, 'enclave');
+    const enclaveMemory = new AddressSpace(this.memory, `enclave:${enclaveId}`, frames);
+    const runtime = new EnclaveRuntime({
+      sim: this.sim,
+      enclaveId,
+      cid,
+      appFiles: image.appFiles,
+      entry: image.entry,
+      nsm,
+      vsock: this.vsock,
+      memory: enclaveMemory,
+      console: (line) => {
+        if (debugMode) this.#onConsole?.(enclaveId, line);
+      },
+    });
+    const pcrs: Record<number, string> = {};
+    for (const [index, value] of pcrValues) pcrs[index] = toHex(value);
+    const started = runtime.boot();
+    started.catch(() => undefined);
+    const record: EnclaveRecord = {
+      enclaveId,
+      moduleId,
+      name: options.name ?? image.imageName ?? enclaveId,
+      cid,
+      parent,
+      debugMode,
+      memoryMiB: options.memoryMiB,
+      cpuCount: options.cpuCount,
+      pcrs,
+      image,
+      frames,
+      runtime,
+      started,
+      state: 'running',
+    };
+    this.#enclaves.set(enclaveId, record);
+    this.sim.record('host.enclave-launched', { enclaveId, cid, debugMode, pcr0: pcrs[0] ?? '' });
+    return record;
+  }
+
+  /** PCRs 0..15 as the Nitro card measures them (research/nitro-attestation-kms.md §1.5). */
+  #measure(image: LoadedEnclaveImage, parent: ParentInstance, debugMode: boolean): Map<number, Uint8Array> {
+    const values = new Map<number, Uint8Array>();
+    for (let i = 0; i < PCRS_LOCKED_AT_BOOT; i++) values.set(i, zeroPcr());
+    if (!debugMode) {
+      values.set(0, image.measurements.pcr0);
+      values.set(1, image.measurements.pcr1);
+      values.set(2, image.measurements.pcr2);
+      if (image.measurements.pcr8 !== null) values.set(8, image.measurements.pcr8);
+    }
+    if (parent.info.roleArn !== null) values.set(3, pcrExtend(zeroPcr(), utf8(parent.info.roleArn)));
+    values.set(4, pcrExtend(zeroPcr(), utf8(parent.instanceId)));
+    return values;
+  }
+
+  #pickCid(requested: number): number {
+    if (requested !== 0) {
+      if (!Number.isInteger(requested) || requested <= VMADDR_CID_PARENT || requested > 0xffff_fffe) {
+        throw new EmuError('HV_BAD_CID', `enclave CID ${requested} is reserved or out of range`);
+      }
+      if (this.vsock.isAttached(requested)) throw new EmuError('HV_CID_IN_USE', `CID ${requested} is in use`);
+      return requested;
+    }
+    for (let cid = 16; cid < 1 << 20; cid++) if (!this.vsock.isAttached(cid)) return cid;
+    throw new EmuError('HV_NO_FREE_CID', 'no free enclave CID');
+  }
+}
