@@ -19,7 +19,7 @@ import type { EnclaveLibrary } from './runtime-abi.ts';
 
 /** The enclave's randomness: bytes from NSM GetRandom, buffered (each call yields 256 bytes). */
 export function nsmRandomSource(getRandom: () => Uint8Array): RandomSource {
-  let pool = new Uint8Array(0);
+  let pool: Uint8Array = new Uint8Array(0);
   return {
     bytes(length: number): Uint8Array {
       const out = new Uint8Array(length);

@@ -1,6 +1,6 @@
 import { sha256Hex, utf8 } from '../crypto/index.ts';
 import { assert } from '../errors.ts';
-import type { CanaryEncoding, CanarySet } from './canary.ts';
+import { CanarySet, type CanaryEncoding } from './canary.ts';
 import type { Principal } from './principals.ts';
 
 /** Items larger than this keep a digest and size instead of their bytes; they are scanned as they pass. */
@@ -36,6 +36,7 @@ export class Ledger {
   readonly observationsMax: number;
   readonly #observations: Observation[] = [];
   readonly #clockNs: () => number;
+  #unscannedBulk = 0;
 
   constructor(canaries: CanarySet, clockNs: () => number, observationsMax = 1_000_000) {
     this.canaries = canaries;
@@ -58,6 +59,29 @@ export class Ledger {
     });
     this.#observations.push(observation);
     return observation;
+  }
+
+  /**
+   * Plants a canary and rescans what was already recorded, for secrets that only exist once the
+   * flow has started (a data key KMS just generated). Bulk items recorded earlier kept no bytes and
+   * cannot be rescanned: `unscannedBulk` counts them so a report can say so.
+   */
+  plantCanary(name: string, owner: Principal, bytes: Uint8Array): void {
+    const canary = this.canaries.plant(name, owner, bytes);
+    const probe = new CanarySet();
+    probe.plant(canary.name, canary.owner, canary.bytes);
+    for (const [i, observation] of this.#observations.entries()) {
+      if (observation.bytes === undefined) {
+        this.#unscannedBulk++;
+        continue;
+      }
+      const hits = probe.find(observation.bytes).map((hit) => ({ canary: hit.canary.name, encoding: hit.encoding }));
+      if (hits.length > 0) this.#observations[i] = Object.freeze({ ...observation, canaryHits: [...observation.canaryHits, ...hits] });
+    }
+  }
+
+  get unscannedBulk(): number {
+    return this.#unscannedBulk;
   }
 
   get observations(): readonly Observation[] {

@@ -1,0 +1,62 @@
+import type { KmsCaller, KmsService } from '../kms/index.ts';
+import { FramedConnection, createPipe, decodeJsonMessage, encodeJsonMessage, type DeliveryObserver } from '../ports/index.ts';
+import type { Simulator } from '../sim/index.ts';
+
+/** One-way latency between an instance and the regional KMS endpoint, and KMS's own service time. */
+export const KMS_NETWORK_LATENCY_NS = 250_000;
+export const KMS_SERVICE_TIME_NS = 1_500_000;
+
+/**
+ * KMS as the network reaches it: a caller opens a connection authenticated as an IAM principal
+ * (standing in for SigV4) and exchanges AWS JSON 1.1 requests and responses over it.
+ */
+export class KmsEndpoint {
+  readonly #sim: Simulator;
+  readonly #kms: KmsService;
+  readonly #observe: DeliveryObserver | undefined;
+
+  constructor(sim: Simulator, kms: KmsService, observe?: DeliveryObserver) {
+    this.#sim = sim;
+    this.#kms = kms;
+    this.#observe = observe;
+  }
+
+  connect(clientOwner: string, caller: KmsCaller): FramedConnection {
+    const [client, server] = createPipe({
+      sim: this.#sim,
+      channel: `kms-endpoint ${caller.arn}`,
+      latencyNs: KMS_NETWORK_LATENCY_NS,
+      owners: [clientOwner, 'kms'],
+      ...(this.#observe ? { observe: this.#observe } : {}),
+    });
+    void this.#serve(new FramedConnection(server), caller);
+    return new FramedConnection(client);
+  }
+
+  async #serve(connection: FramedConnection, caller: KmsCaller): Promise<void> {
+    for (;;) {
+      const frame = await connection.receive().catch(() => null);
+      if (frame === null) return;
+      let reply;
+      try {
+        const request = decodeJsonMessage(frame, 'request');
+        await this.#sim.sleep(KMS_SERVICE_TIME_NS, 'kms service time');
+        reply = this.#kms.handleJson(request.target, request.body, caller);
+      } catch {
+        reply = { status: 400, body: JSON.stringify({ __type: 'SerializationException', message: 'malformed request frame' }) };
+      }
+      connection.send(encodeJsonMessage(reply));
+    }
+  }
+
+  /** One request/response on a fresh connection (what an SDK call amounts to). */
+  async call(clientOwner: string, caller: KmsCaller, target: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const connection = this.connect(clientOwner, caller);
+    connection.send(encodeJsonMessage({ target: `TrentService.${target}`, body: JSON.stringify(body) }));
+    const frame = await connection.receive();
+    connection.close();
+    if (frame === null) return { status: 599, body: { __type: 'ConnectionClosed' } };
+    const reply = decodeJsonMessage(frame, 'response');
+    return { status: reply.status, body: JSON.parse(reply.body) as Record<string, unknown> };
+  }
+}

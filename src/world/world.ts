@@ -1,0 +1,81 @@
+import { AttestationVerifier, toHex } from '../crypto/index.ts';
+import { defaultEnclaveImage, loadEnclaveImage } from '../enclave/index.ts';
+import { Host, type ParentInstance } from '../hypervisor/index.ts';
+import { KmsService } from '../kms/index.ts';
+import { CanarySet, Ledger, isPrincipal, type Principal } from '../scenario/index.ts';
+import { Simulator } from '../sim/index.ts';
+import { assert } from '../errors.ts';
+import { KmsEndpoint } from './kms-endpoint.ts';
+import { ACCOUNT_ID, ALL_DEFENCES, arns, type WorldDefences, type WorldOptions } from './options.ts';
+import { startParentServices } from './parent-services.ts';
+
+/** How long KMS and clients accept an attestation document after it was issued. */
+export const DOCUMENT_MAX_AGE_MS = 5 * 60 * 1000;
+
+/**
+ * One complete world from a seed: the simulator, a host with one parent instance, the parent's
+ * services, KMS behind the network, the ledger with its canaries. The demo, scenarios, swarm and
+ * the CLI all start here.
+ */
+export class World {
+  readonly options: WorldOptions;
+  readonly sim: Simulator;
+  readonly defences: WorldDefences;
+  readonly canaries = new CanarySet();
+  readonly ledger: Ledger;
+  readonly host: Host;
+  readonly kms: KmsService;
+  readonly kmsEndpoint: KmsEndpoint;
+  readonly parent: ParentInstance;
+  readonly accountId: string;
+  readonly arns: ReturnType<typeof arns>;
+  /** The image the owner approves: the default enclave image, the same in every world. */
+  readonly approvedImage: Uint8Array;
+  readonly approvedPcr0: string;
+  /** The image the parent will launch (the approved one unless the options say otherwise). */
+  readonly launchImage: Uint8Array;
+  readonly verifier: AttestationVerifier;
+
+  constructor(options: WorldOptions) {
+    this.options = options;
+    this.sim = new Simulator({
+      seed: options.seed,
+      ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
+      ...(options.faultPlan ? { faultPlan: options.faultPlan } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    this.defences = { ...ALL_DEFENCES, ...options.defences };
+    this.ledger = new Ledger(this.canaries, () => this.sim.nowNs);
+    this.accountId = options.accountId ?? ACCOUNT_ID;
+    this.arns = arns(this.accountId);
+    const observe = (owner: string, channel: string, bytes: Uint8Array) => this.observe(owner, channel, bytes);
+    this.host = new Host({
+      sim: this.sim,
+      region: options.region ?? 'us-east-1',
+      defences: this.defences,
+      observe,
+      onConsole: (enclaveId, line) => this.ledger.record('parent-admin', `console ${enclaveId}`, line),
+    });
+    this.kms = new KmsService({
+      sim: this.sim,
+      attestationRootDer: this.host.nitro.rootCertificateDer,
+      region: this.host.region,
+      accountId: this.accountId,
+      maxDocumentAgeMs: DOCUMENT_MAX_AGE_MS,
+    });
+    this.kmsEndpoint = new KmsEndpoint(this.sim, this.kms, observe);
+    this.parent = this.host.createInstance({ roleArn: this.arns.parentRole, memoryMiB: 1024, cpuCount: 4 });
+    startParentServices({ vsock: this.host.vsock, parent: this.parent, kms: this.kmsEndpoint });
+    this.approvedImage = defaultEnclaveImage();
+    this.approvedPcr0 = toHex(loadEnclaveImage(this.approvedImage).measurements.pcr0);
+    this.launchImage = options.enclaveImage ?? this.approvedImage;
+    this.verifier = new AttestationVerifier(this.host.nitro.rootCertificateDer);
+    this.sim.record('world.created', { seed: options.seed, epochMs: this.sim.epochMs, approvedPcr0: this.approvedPcr0 });
+  }
+
+  /** Files bytes a principal received through an interface under that principal in the ledger. */
+  observe(owner: string, channel: string, bytes: Uint8Array | string): void {
+    assert(isPrincipal(owner), `ledger owner ${owner} is not a principal`);
+    this.ledger.record(owner as Principal, channel, bytes);
+  }
+}
