@@ -1,0 +1,70 @@
+import { CALLER_ACCOUNT_KEY, encryptionContextConditionKey, PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY } from './condition-keys.ts';
+import { KmsError } from './errors.ts';
+import type { KeyRecord } from './keys.ts';
+import type { KeyPolicy } from './policy.ts';
+import { evaluatePolicy, type PolicyDecision } from './policy-eval.ts';
+import type { CallerIdentity } from './principal.ts';
+import type { EncryptionContext } from './types.ts';
+
+/** The request context every call has: who is asking. */
+export function callerConditionKeys(caller: CallerIdentity): Map<string, string> {
+  return new Map([
+    [CALLER_ACCOUNT_KEY, caller.account],
+    [PRINCIPAL_ACCOUNT_KEY, caller.account],
+    [PRINCIPAL_ARN_KEY, caller.principalArn],
+  ]);
+}
+
+/** Condition keys of one request: the caller's, each encryption context pair, and any attestation keys. */
+export function requestConditionKeys(
+  caller: CallerIdentity,
+  context: EncryptionContext,
+  attestation: ReadonlyMap<string, string> | undefined,
+): Map<string, string> {
+  const keys = callerConditionKeys(caller);
+  for (const [k, v] of Object.entries(context)) keys.set(encryptionContextConditionKey(k), v);
+  if (attestation !== undefined) for (const [k, v] of attestation) keys.set(k, v);
+  return keys;
+}
+
+export function decide(
+  policy: KeyPolicy,
+  key: Pick<KeyRecord, 'arn'>,
+  caller: CallerIdentity,
+  action: string,
+  conditionKeys: ReadonlyMap<string, string>,
+): PolicyDecision {
+  return evaluatePolicy(policy, { action, caller, resourceArn: key.arn, conditionKeys });
+}
+
+/** Throws the AccessDeniedException real KMS words this way, unless the key policy allows the action. */
+export function authorizeKey(
+  key: KeyRecord,
+  caller: CallerIdentity,
+  action: string,
+  conditionKeys: ReadonlyMap<string, string>,
+): PolicyDecision {
+  const decision = decide(key.policy, key, caller, action, conditionKeys);
+  if (decision.decision === 'allow') return decision;
+  const explicit = decision.decision === 'explicit-deny';
+  throw new KmsError(
+    explicit ? 'KMS_POLICY_EXPLICIT_DENY' : 'KMS_POLICY_DENIED',
+    'AccessDeniedException',
+    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${key.arn} ` +
+      (explicit ? 'with an explicit deny in a resource-based policy' : `because no resource-based policy allows the ${action} action`),
+    { decision: decision.decision, sid: decision.sid ?? null },
+  );
+}
+
+/**
+ * Operations real KMS authorizes only through IAM (CreateKey, ListKeys, ListAliases, GenerateRandom). There is no
+ * IAM here, so the rule is: every principal of the KMS's own account may, nobody else may.
+ */
+export function authorizeAccount(accountId: string, caller: CallerIdentity, action: string): void {
+  if (caller.account === accountId) return;
+  throw new KmsError(
+    'KMS_ACCOUNT_DENIED',
+    'AccessDeniedException',
+    `User: ${caller.arn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`,
+  );
+}

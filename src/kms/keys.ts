@@ -1,0 +1,176 @@
+import { aes256GcmOpen, aes256GcmSeal, concatBytes, sha256Hex, utf8, type RandomSource } from '../crypto/index.ts';
+import { assert } from '../errors.ts';
+import { canonicalJson } from '../sim/index.ts';
+import { blobAad, blobHeader, encodeBlob, isKeyUuid, IV_LENGTH, keyIdFromBytes, type ParsedBlob } from './ciphertext.ts';
+import { invalidCiphertext, KmsError } from './errors.ts';
+import type { KeyPolicy } from './policy.ts';
+import type { EncryptionContext } from './types.ts';
+
+/** A key as everyone but the store sees it: metadata and policy, never material. Replaced, never mutated. */
+export interface KeyRecord {
+  readonly id: string;
+  readonly arn: string;
+  readonly creationMs: number;
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly policyText: string;
+  readonly policy: KeyPolicy;
+}
+
+export interface KeyStoreOptions {
+  readonly region: string;
+  readonly accountId: string;
+  readonly keysMax: number;
+  readonly aliasesMax: number;
+  readonly idRandom: RandomSource;
+  readonly materialRandom: RandomSource;
+  readonly ivRandom: RandomSource;
+}
+
+const KEY_MATERIAL_LENGTH = 32;
+const MATERIAL_DIGEST_LABEL = utf8('nitro-emu/kms/material-digest/v1\u0000');
+
+/**
+ * Keys, aliases and key material. Material lives only in `#material` and only `seal`/`open` touch it, so no path
+ * out of this class carries it: callers get ciphertext blobs, plaintexts they supplied, or a digest.
+ */
+export class KeyStore {
+  readonly region: string;
+  readonly accountId: string;
+  readonly #options: KeyStoreOptions;
+  readonly #keys = new Map<string, KeyRecord>();
+  readonly #material = new Map<string, Uint8Array>();
+  readonly #aliases = new Map<string, string>();
+
+  constructor(options: KeyStoreOptions) {
+    this.#options = options;
+    this.region = options.region;
+    this.accountId = options.accountId;
+  }
+
+  keyArn(id: string): string {
+    return `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`;
+  }
+
+  aliasArn(aliasName: string): string {
+    return `arn:aws:kms:${this.region}:${this.accountId}:${aliasName}`;
+  }
+
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /** A fresh UUID v4 from the id stream (distinct from the material stream, so ids say nothing about keys). */
+  newKeyId(): string {
+    if (this.#keys.size >= this.#options.keysMax) {
+      throw new KmsError('KMS_LIMIT_EXCEEDED', 'LimitExceededException', `The account already has ${this.#options.keysMax} keys.`);
+    }
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const bytes = this.#options.idRandom.bytes(16);
+      bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+      bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+      const id = keyIdFromBytes(bytes);
+      if (!this.#keys.has(id)) return id;
+    }
+    assert(false, 'eight UUID collisions in a row: the id stream is broken');
+  }
+
+  create(id: string, fields: Pick<KeyRecord, 'creationMs' | 'description' | 'policyText' | 'policy'>): KeyRecord {
+    assert(isKeyUuid(id) && !this.#keys.has(id), 'create needs a fresh key id from newKeyId');
+    const record: KeyRecord = Object.freeze({ id, arn: this.keyArn(id), enabled: true, ...fields });
+    this.#material.set(id, this.#options.materialRandom.bytes(KEY_MATERIAL_LENGTH));
+    this.#keys.set(id, record);
+    return record;
+  }
+
+  get(id: string): KeyRecord | undefined {
+    return this.#keys.get(id);
+  }
+
+  /** Key id, key ARN, alias name or alias ARN → the key; NotFoundException otherwise. */
+  resolve(keyId: string): KeyRecord {
+    const arnPrefix = `arn:aws:kms:${this.region}:${this.accountId}:`;
+    let id: string | undefined;
+    if (keyId.startsWith('alias/')) id = this.#aliases.get(keyId);
+    else if (keyId.startsWith(`${arnPrefix}alias/`)) id = this.#aliases.get(keyId.slice(arnPrefix.length));
+    else if (keyId.startsWith(`${arnPrefix}key/`)) id = keyId.slice(arnPrefix.length + 4);
+    else id = keyId;
+    const record = id === undefined ? undefined : this.#keys.get(id);
+    if (record !== undefined) return record;
+    if (keyId.includes('alias/')) {
+      const name = keyId.startsWith('alias/') ? this.aliasArn(keyId) : keyId;
+      throw new KmsError('KMS_NOT_FOUND', 'NotFoundException', `Alias ${name.slice(0, 512)} is not found.`);
+    }
+    const shown = isKeyUuid(keyId) ? this.keyArn(keyId) : keyId.slice(0, 512);
+    throw new KmsError('KMS_NOT_FOUND', 'NotFoundException', `Key '${shown}' does not exist`);
+  }
+
+  list(): readonly KeyRecord[] {
+    return [...this.#keys.values()];
+  }
+
+  setPolicy(id: string, policyText: string, policy: KeyPolicy): void {
+    this.#replace(id, { policyText, policy });
+  }
+
+  setEnabled(id: string, enabled: boolean): void {
+    this.#replace(id, { enabled });
+  }
+
+  #replace(id: string, change: Partial<KeyRecord>): void {
+    const record = this.#keys.get(id);
+    assert(record !== undefined, `no key ${id}`);
+    this.#keys.set(id, Object.freeze({ ...record, ...change }));
+  }
+
+  hasAlias(aliasName: string): boolean {
+    return this.#aliases.has(aliasName);
+  }
+
+  addAlias(aliasName: string, keyId: string): void {
+    assert(!this.#aliases.has(aliasName) && this.#keys.has(keyId), 'alias checks happen before addAlias');
+    if (this.#aliases.size >= this.#options.aliasesMax) {
+      throw new KmsError('KMS_LIMIT_EXCEEDED', 'LimitExceededException', `The account already has ${this.#options.aliasesMax} aliases.`);
+    }
+    this.#aliases.set(aliasName, keyId);
+  }
+
+  /** [alias name, key id], sorted by name. */
+  aliases(): readonly (readonly [string, string])[] {
+    return [...this.#aliases.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** Encrypts under the key's material into a CiphertextBlob bound to the key id and the context. */
+  seal(id: string, plaintext: Uint8Array, context: EncryptionContext): Uint8Array {
+    const material = this.#material.get(id);
+    assert(material !== undefined, `no material for ${id}`);
+    const header = blobHeader(id);
+    const iv = this.#options.ivRandom.bytes(IV_LENGTH);
+    return encodeBlob(header, iv, aes256GcmSeal(material, iv, plaintext, blobAad(header, context)));
+  }
+
+  /** The tag is checked before anything is returned; every failure is the same InvalidCiphertextException. */
+  open(blob: ParsedBlob, context: EncryptionContext): Uint8Array {
+    const material = this.#material.get(blob.keyId);
+    if (material === undefined) throw invalidCiphertext();
+    try {
+      return aes256GcmOpen(material, blob.iv, blob.sealed, blobAad(blob.header, context));
+    } catch {
+      throw invalidCiphertext();
+    }
+  }
+
+  /** Hash of ids, metadata, policies, aliases and a digest of each key's material (never the material). */
+  digest(): string {
+    const keys = [...this.#keys.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((k) => ({
+        id: k.id,
+        enabled: k.enabled,
+        description: k.description,
+        policy: k.policyText,
+        material: sha256Hex(concatBytes(MATERIAL_DIGEST_LABEL, this.#material.get(k.id)!)),
+      }));
+    return sha256Hex(utf8(canonicalJson({ keys, aliases: this.aliases().map(([n, id]) => [n, id]) })));
+  }
+}

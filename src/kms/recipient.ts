@@ -1,0 +1,122 @@
+import { AttestationVerifier, isZeroPcr, rsaPublicKeyBits, sha256Hex, toHex, type VerifiedAttestation } from '../crypto/index.ts';
+import { isEmuError } from '../errors.ts';
+import { IMAGE_SHA384_KEY, pcrConditionKey } from './condition-keys.ts';
+import { KmsError } from './errors.ts';
+import { NonceCache } from './nonce-cache.ts';
+import type { RecipientInfo } from './types.ts';
+
+/** What a verified Recipient contributes to a request: the key to encrypt to and the condition keys. */
+export interface AttestedRecipient {
+  /** RSA-2048 DER SubjectPublicKeyInfo from the document's `public_key`. */
+  readonly publicKey: Uint8Array;
+  readonly publicKeySha256: string;
+  /** Lowercase hex of PCR0 ('' if the document has no PCR0). */
+  readonly pcr0: string;
+  readonly debugMode: boolean;
+  readonly moduleId: string;
+  /** `kms:RecipientAttestation:ImageSha384` and `…:PCR<n>` for every PCR in the document. */
+  readonly conditionKeys: ReadonlyMap<string, string>;
+  readonly nonceHex: string | undefined;
+  readonly nonceExpiresMs: number;
+}
+
+export interface RecipientGateOptions {
+  readonly rootDer: Uint8Array;
+  readonly maxDocumentAgeMs: number;
+  readonly futureSkewMs: number;
+  readonly noncesMax: number;
+}
+
+/**
+ * Verifies `Recipient.AttestationDocument` against the emulated root KMS pins, at KMS's own "now". Verification
+ * comes before any policy evaluation: a condition on PCRs means nothing until the PCRs are known to be signed.
+ */
+export class RecipientGate {
+  readonly maxDocumentAgeMs: number;
+  readonly #verifier: AttestationVerifier;
+  readonly #nonces: NonceCache;
+  readonly #futureSkewMs: number;
+
+  constructor(options: RecipientGateOptions) {
+    this.#verifier = new AttestationVerifier(options.rootDer);
+    this.#nonces = new NonceCache(options.noncesMax);
+    this.maxDocumentAgeMs = options.maxDocumentAgeMs;
+    this.#futureSkewMs = options.futureSkewMs;
+  }
+
+  get rememberedNonces(): number {
+    return this.#nonces.size;
+  }
+
+  verify(recipient: RecipientInfo, nowMs: number): AttestedRecipient {
+    const verified = this.#verifyDocument(recipient.AttestationDocument, nowMs);
+    const { doc } = verified;
+    const ageMs = nowMs - doc.timestamp;
+    if (ageMs > this.maxDocumentAgeMs) {
+      throw new KmsError('KMS_ATTESTATION_STALE', 'AccessDeniedException', 'The attestation document is too old.', {
+        ageMs,
+        maxDocumentAgeMs: this.maxDocumentAgeMs,
+      });
+    }
+    if (-ageMs > this.#futureSkewMs) {
+      throw new KmsError('KMS_ATTESTATION_FROM_FUTURE', 'AccessDeniedException', 'The attestation document is dated in the future.', {
+        aheadMs: -ageMs,
+      });
+    }
+    const nonceHex = doc.nonce === null ? undefined : toHex(doc.nonce);
+    if (nonceHex !== undefined) this.#nonces.check(nonceHex, nowMs);
+    const publicKey = rsa2048PublicKey(doc.publicKey);
+    const conditionKeys = new Map<string, string>();
+    for (const [index, value] of doc.pcrs) conditionKeys.set(pcrConditionKey(index), toHex(value));
+    const pcr0 = doc.pcrs.get(0);
+    if (pcr0 !== undefined) conditionKeys.set(IMAGE_SHA384_KEY, toHex(pcr0));
+    return {
+      publicKey,
+      publicKeySha256: sha256Hex(publicKey),
+      pcr0: pcr0 === undefined ? '' : toHex(pcr0),
+      debugMode: verified.debugMode || (pcr0 !== undefined && isZeroPcr(pcr0)),
+      moduleId: doc.moduleId,
+      conditionKeys,
+      nonceHex,
+      nonceExpiresMs: doc.timestamp + this.maxDocumentAgeMs,
+    };
+  }
+
+  /** After the request succeeded: the nonce is spent. */
+  commit(attested: AttestedRecipient, nowMs: number): void {
+    if (attested.nonceHex !== undefined) this.#nonces.remember(attested.nonceHex, attested.nonceExpiresMs, nowMs);
+  }
+
+  #verifyDocument(bytes: Uint8Array, nowMs: number): VerifiedAttestation {
+    try {
+      return this.#verifier.verify(bytes, { atMs: nowMs });
+    } catch (error) {
+      // Typed verification failures are refusals; anything else is our bug and must surface as such.
+      if (!isEmuError(error)) throw error;
+      throw new KmsError(
+        'KMS_ATTESTATION_INVALID',
+        'AccessDeniedException',
+        'The attestation document in the Recipient parameter is not valid.',
+        { cause: error.code },
+      );
+    }
+  }
+}
+
+function rsa2048PublicKey(spki: Uint8Array | null): Uint8Array {
+  let bits: number | undefined;
+  try {
+    bits = spki === null ? undefined : rsaPublicKeyBits(spki);
+  } catch (error) {
+    if (!isEmuError(error)) throw error;
+  }
+  if (spki === null || bits !== 2048) {
+    throw new KmsError(
+      'KMS_RECIPIENT_KEY_UNSUPPORTED',
+      'ValidationException',
+      'The public key in the attestation document must be an RSA-2048 SubjectPublicKeyInfo.',
+      { bits: bits ?? null },
+    );
+  }
+  return spki;
+}
