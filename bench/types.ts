@@ -1,0 +1,11 @@
+export interface BenchResult {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly ceiling: number;
+  readonly ceilingMeaning: string;
+  /** value / ceiling */
+  readonly ratio: number;
+  /** The ratio the project promises, when it promises one. */
+  readonly bar?: number;
+}
