@@ -49,7 +49,13 @@ export {
   AttestationVerifier,
 } from './attestation-doc.ts';
 export { type RsaKeyPair, generateRsaKeyPair, rsaOaepSha256Encrypt, rsaPublicKeyBits } from './rsa.ts';
-export { type EnvelopedDataParts, buildEnvelopedData, parseEnvelopedData, openEnvelopedData } from './cms.ts';
+export {
+  type EnvelopedDataParts,
+  buildEnvelopedData,
+  parseEnvelopedData,
+  openEnvelopedData,
+  recipientKeyIdentifier,
+} from './cms.ts';
 export { aes256GcmSeal, aes256GcmOpen, hkdfSha384 } from './aead.ts';
 export { type FramedHeader, encryptFramed, decryptFramedStream, decryptFramed } from './frames.ts';
 export { type P384PrivateKey, parseP384PrivateKeyPem } from './pem-keys.ts';
