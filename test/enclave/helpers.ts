@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { isEmuError } from '../../src/errors.ts';
+import { utf8, type RandomSource } from '../../src/crypto/index.ts';
+
+export function fixture(name: string): string {
+  return readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
+}
+
+/** DER of the first PEM block, decoded here without the code under test. */
+export function pemBodyDer(pem: string): Uint8Array {
+  const body = pem.split('-----')[2]!.replace(/\s+/g, '');
+  return new Uint8Array(Buffer.from(body, 'base64'));
+}
+
+export function hex(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+}
+
+export function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** Runs `fn` and checks it throws an EmuError with `code`. */
+export function expectCode(fn: () => unknown, code: string): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, `expected ${code}`).toBeDefined();
+  if (!isEmuError(thrown, code)) throw new Error(`expected ${code}, got ${String(thrown)}`);
+}
+
+/** Deterministic, never-repeating bytes (a counter run through a simple mixer): enough for NSM tests. */
+export function counterRandom(seed = 1): RandomSource {
+  let state = seed >>> 0;
+  return {
+    bytes(length: number): Uint8Array {
+      const out = new Uint8Array(length);
+      for (let i = 0; i < length; i++) {
+        state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+        out[i] = state >>> 24;
+      }
+      return out;
+    },
+  };
+}
+
+export function appFile(path: string, text: string): { path: string; data: Uint8Array } {
+  return { path, data: utf8(text) };
+}
