@@ -105,17 +105,19 @@ export class RecipientGate {
 
 function rsa2048PublicKey(spki: Uint8Array | null): Uint8Array {
   let bits: number | undefined;
+  let cause: string | undefined;
   try {
     bits = spki === null ? undefined : rsaPublicKeyBits(spki);
   } catch (error) {
     if (!isEmuError(error)) throw error;
+    cause = error.code;
   }
   if (spki === null || bits !== 2048) {
     throw new KmsError(
       'KMS_RECIPIENT_KEY_UNSUPPORTED',
       'ValidationException',
       'The public key in the attestation document must be an RSA-2048 SubjectPublicKeyInfo.',
-      { bits: bits ?? null },
+      { bits: bits ?? null, ...(cause === undefined ? {} : { cause }) },
     );
   }
   return spki;
