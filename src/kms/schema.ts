@@ -110,12 +110,11 @@ function context(name: string, value: unknown, fail: (m: string, f?: string) => 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`'${name}' must be a map.`, name);
   const entries = Object.entries(value);
   if (entries.length > CONTEXT_PAIRS_MAX) throw fail(`'${name}' has more than ${CONTEXT_PAIRS_MAX} pairs.`, name);
-  const out: Record<string, string> = {};
-  for (const [k, v] of entries) {
+  for (const [, v] of entries) {
     if (typeof v !== 'string') throw fail(`'${name}' values must be strings.`, name);
-    out[k] = v;
   }
-  return out;
+  // fromEntries defines own properties, so a pair named "__proto__" stays a pair instead of vanishing.
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 function recipient(name: string, value: unknown, mode: 'wire' | 'native', fail: (m: string, f?: string) => KmsError): unknown {

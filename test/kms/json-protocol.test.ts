@@ -79,6 +79,15 @@ describe('AWS JSON 1.1 front', () => {
     expect(world.kms.handleJson('TrentService.ListKeys', 'x'.repeat(300_000), OWNER).status).toBe(400);
   });
 
+  it('keeps an encryption context pair named __proto__ bound to the ciphertext', () => {
+    const world = makeWorld();
+    const keyId = createKey(world);
+    const body = `{"KeyId":"${keyId}","Plaintext":"${toBase64(utf8('x'))}","EncryptionContext":{"__proto__":"p"}}`;
+    const blob = call(world, 'Encrypt', body).body['CiphertextBlob'];
+    expect(call(world, 'Decrypt', { CiphertextBlob: blob }).body['__type']).toBe('InvalidCiphertextException');
+    expect(call(world, 'Decrypt', `{"CiphertextBlob":"${blob as string}","EncryptionContext":{"__proto__":"p"}}`).status).toBe(200);
+  });
+
   it('accepts explicit nulls for absent optional fields, as SDKs may send them', () => {
     const world = makeWorld();
     expect(call(world, 'CreateKey', { Description: null, Policy: null }).status).toBe(200);
