@@ -5,7 +5,7 @@ import { KmsError } from './errors.ts';
 import { handleJsonRequest, operationFromTarget, TARGET_PREFIX, type JsonReply } from './json-protocol.ts';
 import { KeyStore } from './keys.ts';
 import * as admin from './ops-admin.ts';
-import * as crypto from './ops-crypto.ts';
+import * as cryptoOps from './ops-crypto.ts';
 import { generateRandom } from './ops-random.ts';
 import { callerIdentity } from './principal.ts';
 import { RecipientGate } from './recipient.ts';
@@ -30,11 +30,11 @@ const HANDLERS: { readonly [Op in KmsOperation]: Handler<Op> } = {
   GetKeyPolicy: admin.getKeyPolicy,
   EnableKey: admin.enableKey,
   DisableKey: admin.disableKey,
-  Encrypt: crypto.encrypt,
-  Decrypt: crypto.decrypt,
-  GenerateDataKey: crypto.generateDataKey,
-  GenerateDataKeyWithoutPlaintext: crypto.generateDataKeyWithoutPlaintext,
-  GenerateDataKeyPair: crypto.generateDataKeyPairOp,
+  Encrypt: cryptoOps.encrypt,
+  Decrypt: cryptoOps.decrypt,
+  GenerateDataKey: cryptoOps.generateDataKey,
+  GenerateDataKeyWithoutPlaintext: cryptoOps.generateDataKeyWithoutPlaintext,
+  GenerateDataKeyPair: cryptoOps.generateDataKeyPairOp,
   GenerateRandom: generateRandom,
 };
 
