@@ -1,7 +1,10 @@
 import type { Command } from '../command.ts';
 import { attestCommand } from './attest.ts';
 import { benchCommand } from './bench.ts';
+import { buildEnclaveCommand } from './build-enclave.ts';
 import { demoCommand } from './demo.ts';
+import { describeEifCommand } from './describe-eif.ts';
+import { pcrCommand } from './pcr.ts';
 import { verifyAttestationCommand } from './verify-attestation.ts';
 
-export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand];
+export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand];
