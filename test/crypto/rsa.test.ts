@@ -54,9 +54,9 @@ describe('RSA key generation', () => {
     }
     const distance = p > q ? p - q : q - p;
     expect(distance > 1n << 924n).toBe(true);
-    const lambdaMultiple = (p - 1n) * (q - 1n);
+    const phi = (p - 1n) * (q - 1n);
     expect((d * e) % ((p - 1n) * (q - 1n) / gcdOf(p - 1n, q - 1n))).toBe(1n);
-    expect(d > 1n << 1024n && d < lambdaMultiple).toBe(true);
+    expect(d > 1n << 1024n && d < phi).toBe(true);
     expect(dp).toBe(d % (p - 1n));
     expect(dq).toBe(d % (q - 1n));
     expect((qi * q) % p).toBe(1n);
