@@ -77,3 +77,6 @@ export {
 export { type AttestationIssuer, type NsmDeviceOptions, NSM_DEFAULT_VERSIONS, NsmDevice } from './nsm.ts';
 export { NsmClient, type NsmTransport } from './nsm-client.ts';
 export { ENCLAVE_APP_SYNC_TIMEOUT_MS, runEnclaveApp } from './realm.ts';
+export { type LoadedEnclaveImage, loadEnclaveImage } from './image-loader.ts';
+export { EnclaveRuntime, type EnclaveBootOptions, type EnclaveMemory, type EnclaveRunState } from './runtime.ts';
+export type { EnclaveAbi, AbiConnection, EnclaveLibrary } from './runtime-abi.ts';

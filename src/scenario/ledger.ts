@@ -100,7 +100,8 @@ export class Ledger {
       out[principal] = {
         observations: mine.length,
         bytes: mine.reduce((sum, o) => sum + o.size, 0),
-        channels: [...new Set(mine.map((o) => o.channel.replace(/\d+:\d+->/, '').replace(/:\d+$/, '')))].sort(),
+        // Ephemeral source ports differ per connection; the summary names the service, not the socket.
+        channels: [...new Set(mine.map((o) => o.channel.replace(/(\d+):\d+->/, '$1->')))].sort(),
         canariesSeen: [...new Set(mine.flatMap((o) => o.canaryHits.map((h) => h.canary)))].sort(),
       };
     }

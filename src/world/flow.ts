@@ -192,9 +192,14 @@ export async function runFlow(world: World, onStep: (step: FlowStep) => void = (
     for (const line of [JSON.stringify(world.host.operator.listInstances()), JSON.stringify(world.host.operator.metrics(world.parent.instanceId))]) {
       world.observe('operator', 'operator-api', line);
     }
+    // Only a conventional hypervisor has this call; on a Nitro-style host the attempt has nothing to call.
+    const dump = world.host.operator.dumpGuestMemory;
+    const dumped = dump?.(world.parent.instanceId);
+    probes['operatorMemoryDump'] = dumped === undefined ? 'no such API' : `${dumped.length} bytes dumped`;
+    if (dumped !== undefined) world.observe('operator', 'operator-api dumpGuestMemory', dumped);
     say(
       'The parent-admin and the operator try what they can',
-      `parent Decrypt with its own role and no attestation: ${probes['parentDirectDecrypt']}; parent read ${probes['parentMemoryScan']} of its memory; operator listed instances and metrics (the API has no memory read)`,
+      `parent Decrypt with its own role and no attestation: ${probes['parentDirectDecrypt']}; parent read ${probes['parentMemoryScan']} of its memory; operator listed instances and metrics; operator memory dump: ${probes['operatorMemoryDump']}`,
       'their ledgers are scanned for canaries below',
     );
 

@@ -1,7 +1,7 @@
 // The default enclave application. It runs inside the enclave's realm with only the enclave ABI:
 // NSM, vsock, its own memory, a console and the runtime library. Its bytes are measured into PCR0/PCR2:
 // change anything here and KMS stops releasing the model key to it.
-(async function main(enclave) {
+(async function main({ enclave }) {
   const { nsm, vsock, memory, lib } = enclave;
   const PARENT_CID = 3;
   const KMS_PROXY_PORT = 8000;
