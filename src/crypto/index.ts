@@ -59,3 +59,4 @@ export {
 export { aes256GcmSeal, aes256GcmOpen, hkdfSha384 } from './aead.ts';
 export { type FramedHeader, encryptFramed, decryptFramedStream, decryptFramed } from './frames.ts';
 export { type P384PrivateKey, parseP384PrivateKeyPem } from './pem-keys.ts';
+export { type CertificateFields, certificateFields } from './cert-fields.ts';

@@ -3,9 +3,8 @@
  * image-format's `SignCertificateInfo` (utils/eif_reader.rs). Field order follows the Rust structs, since
  * serde_json prints them in declaration order; maps that are BTreeMaps in Rust are sorted here.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
-import { EmuError } from '../errors.ts';
+import { EmuError, isEmuError } from '../errors.ts';
+import { certificateFields, toHex, type CertificateFields } from '../crypto/index.ts';
 import type { EifFile } from './eif.ts';
 import { measurementsJson } from './measurements.ts';
 
@@ -52,29 +51,27 @@ export function opensslTime(date: Date): string {
 }
 
 export function signingCertificateInfo(der: Uint8Array): SigningCertificateInfo {
-  let cert: Certificate;
+  let fields: CertificateFields;
   try {
-    cert = AsnConvert.parse(der, Certificate);
+    fields = certificateFields(der);
   } catch (error) {
-    throw new EmuError('EIF_BAD_SIGNING_CERTIFICATE', `the signing certificate is not X.509 DER: ${(error as Error).message}`);
+    if (isEmuError(error)) throw new EmuError('EIF_BAD_SIGNING_CERTIFICATE', `the signing certificate: ${error.message}`);
+    throw error;
   }
   const issuer: Record<string, string> = {};
-  for (const rdn of cert.tbsCertificate.issuer) {
-    for (const attribute of rdn) {
-      // rust-openssl prints the value with Debug quoting and then strips the quotes.
-      issuer[LONG_NAMES[attribute.type] ?? attribute.type] = attribute.value.toString().replaceAll('"', '');
-    }
+  for (const { oid, value } of fields.issuer) {
+    // rust-openssl prints the value with Debug quoting and then strips the quotes.
+    issuer[LONG_NAMES[oid] ?? oid] = value.replaceAll('"', '');
   }
   const sorted: Record<string, string> = {};
   for (const key of Object.keys(issuer).sort()) sorted[key] = issuer[key]!;
-  const algorithm = cert.signatureAlgorithm.algorithm;
-  const signature = Buffer.from(cert.signatureValue).toString('hex').toUpperCase().match(/../g) ?? [];
+  const algorithm = fields.signatureAlgorithmOid;
   return {
     IssuerName: sorted,
     Algorithm: LONG_NAMES[algorithm] ?? algorithm,
-    NotBefore: opensslTime(cert.tbsCertificate.validity.notBefore.getTime()),
-    NotAfter: opensslTime(cert.tbsCertificate.validity.notAfter.getTime()),
-    Signature: signature.join(':'),
+    NotBefore: opensslTime(new Date(fields.notBeforeMs)),
+    NotAfter: opensslTime(new Date(fields.notAfterMs)),
+    Signature: (toHex(fields.signatureValue).toUpperCase().match(/../g) ?? []).join(':'),
   };
 }
 
