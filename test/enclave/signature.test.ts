@@ -131,6 +131,15 @@ describe('signed images', () => {
       'EIF_SIGNING_UNSUPPORTED',
     );
     expectCode(() => parseP384PrivateKeyPem(fixture('p256-key.pem')), 'KEY_UNSUPPORTED');
+    // a SEC1 key whose embedded public key is another key's
+    const sec1 = pemBodyDer(fixture('signer-key-sec1.pem'));
+    const own = parseP384PrivateKeyPem(fixture('signer-key-sec1.pem')).publicKey;
+    const at = Buffer.from(sec1).indexOf(Buffer.from(own));
+    expect(at).toBeGreaterThan(0);
+    sec1.set(parseP384PrivateKeyPem(fixture('other-key.pem')).publicKey, at);
+    const spliced = `-----BEGIN EC PRIVATE KEY-----\n${Buffer.from(sec1).toString('base64')}\n-----END EC PRIVATE KEY-----\n`;
+    expectCode(() => parseP384PrivateKeyPem(spliced), 'KEY_MISMATCH');
+    expectCode(() => parseP384PrivateKeyPem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'), 'KEY_MALFORMED');
     expectCode(() => parseP384PrivateKeyPem('no pem here'), 'PEM_MALFORMED');
   });
 });
