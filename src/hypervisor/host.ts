@@ -27,6 +27,8 @@ export interface EnclaveLaunchOptions {
   /** 0 or absent: the first free CID from 16 up. */
   readonly cid?: number;
   readonly name?: string;
+  /** False boots the enclave without running its application (tooling that only needs its NSM). */
+  readonly startApplication?: boolean;
 }
 
 export interface EnclaveRecord {
@@ -65,6 +67,7 @@ export class Host {
   readonly operator: OperatorApi;
   readonly #instances = new Map<string, ParentInstance>();
   readonly #enclaves = new Map<string, EnclaveRecord>();
+  readonly #nsms = new Map<string, NsmDevice>();
   readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
 
   constructor(options: HostOptions) {
@@ -147,6 +150,17 @@ export class Host {
     }
   }
 
+  /**
+   * Raw NSM requests for an enclave, as its own code would make them. This is the harness's door
+   * (the `attest` command, tests); no principal's handle leads here — a parent that could ask the
+   * NSM for a document over its own key would defeat attestation.
+   */
+  nsmRequestFor(enclaveId: string, request: Uint8Array): Uint8Array {
+    const nsm = this.#nsms.get(enclaveId);
+    if (nsm === undefined) throw new EmuError('HV_NO_SUCH_ENCLAVE', `no running enclave ${enclaveId}`);
+    return nsm.request(request);
+  }
+
   /** Stops an enclave, scrubs its pages, and only then gives them back to the parent (INV-SCRUB). */
   terminateEnclave(enclaveId: string, actor: string): void {
     const record = this.enclave(enclaveId);
@@ -162,6 +176,7 @@ export class Host {
     record.parent.freeCpus += record.cpuCount;
     record.state = 'terminated';
     this.#enclaves.delete(enclaveId);
+    this.#nsms.delete(enclaveId);
     this.audit.append(actor, 'enclave.terminate', 'ok', { enclaveId, scrubbed: this.defences.scrubOnRelease });
     this.sim.record('host.enclave-terminated', { enclaveId, scrubbed: this.defences.scrubOnRelease });
   }
@@ -212,7 +227,8 @@ export class Host {
     });
     const pcrs: Record<number, string> = {};
     for (const [index, value] of pcrValues) pcrs[index] = toHex(value);
-    const started = runtime.boot();
+    this.#nsms.set(enclaveId, nsm);
+    const started = options.startApplication === false ? Promise.resolve() : runtime.boot();
     started.catch(() => undefined);
     const record: EnclaveRecord = {
       enclaveId,
