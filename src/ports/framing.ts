@@ -18,7 +18,7 @@ export class FramedConnection {
 
   send(message: Uint8Array): void {
     if (message.length > FRAME_BYTES_MAX) {
-      throw new EmuError('FRAME_TOO_LARGE', `message of ${message.length} bytes exceeds ${FRAME_BYTES_MAX}`);
+      throw new EmuError('PORT_FRAME_TOO_LARGE', `message of ${message.length} bytes exceeds ${FRAME_BYTES_MAX}`);
     }
     const framed = new Uint8Array(4 + message.length);
     new DataView(framed.buffer).setUint32(0, message.length);
@@ -34,7 +34,7 @@ export class FramedConnection {
       const chunk = await this.end.read();
       if (chunk === null) {
         if (this.#pending.length === 0) return null;
-        throw new EmuError('FRAME_TRUNCATED', `${this.end.channel}: connection closed inside a message`);
+        throw new EmuError('PORT_FRAME_TRUNCATED', `${this.end.channel}: connection closed inside a message`);
       }
       const merged = new Uint8Array(this.#pending.length + chunk.length);
       merged.set(this.#pending);
@@ -50,7 +50,7 @@ export class FramedConnection {
   #take(): Uint8Array | undefined {
     if (this.#pending.length < 4) return undefined;
     const length = new DataView(this.#pending.buffer, this.#pending.byteOffset).getUint32(0);
-    if (length > FRAME_BYTES_MAX) throw new EmuError('FRAME_TOO_LARGE', `${this.end.channel}: announced ${length} bytes`);
+    if (length > FRAME_BYTES_MAX) throw new EmuError('PORT_FRAME_TOO_LARGE', `${this.end.channel}: announced ${length} bytes`);
     if (this.#pending.length < 4 + length) return undefined;
     const message = this.#pending.slice(4, 4 + length);
     this.#pending = this.#pending.slice(4 + length);

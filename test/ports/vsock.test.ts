@@ -75,7 +75,7 @@ describe('framing', () => {
     );
     expect(got[0]).toEqual(message);
     expect(got[1]).toEqual(Uint8Array.of(1, 2, 3));
-    expect(isEmuError(got[2], 'FRAME_TRUNCATED')).toBe(true);
+    expect(isEmuError(got[2], 'PORT_FRAME_TRUNCATED')).toBe(true);
   });
 
   it('validates JSON messages at the boundary', () => {

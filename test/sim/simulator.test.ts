@@ -126,3 +126,18 @@ describe('audit log', () => {
     expect(log.verify(dropped)).toBe(1);
   });
 });
+
+describe('trace log', () => {
+  it('writes pino JSON lines stamped with virtual time and no pid, hostname or wall time', async () => {
+    const lines: string[] = [];
+    const sim = new Simulator({ seed: 1, log: { write: (line) => void lines.push(line) } });
+    sim.schedule(1_234, 'x', () => sim.record('vsock.connect', { from: '16:49152' }));
+    await sim.run();
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!);
+    expect(entry).toMatchObject({ vt: 1_234, kind: 'vsock.connect', from: '16:49152', msg: 'vsock.connect' });
+    expect(entry).not.toHaveProperty('pid');
+    expect(entry).not.toHaveProperty('hostname');
+    expect(entry).not.toHaveProperty('time');
+  });
+});

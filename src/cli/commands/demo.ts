@@ -24,8 +24,9 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
   --epoch T         UTC instant of virtual time 0 (default 2026-01-01T00:00:00Z)
   --json            print {seed, digest, invariants, ledger, …} on stdout; narration goes to stderr
   --debug-mode      launch the enclave in debug mode (its PCR0 reads as zero: KMS must refuse it)
+  --log             write the trace as pino JSON lines (virtual time in "vt", ns) to stderr
   --defence-off D   negative control: switch defences off (${DEFENCE_NAMES.join(', ')})`,
-  args: { values: ['seed', 'epoch', 'defence-off'], booleans: ['json', 'debug-mode'] },
+  args: { values: ['seed', 'epoch', 'defence-off'], booleans: ['json', 'debug-mode', 'log'] },
   async run(args, io) {
     const json = args.booleans.has('json');
     const seed = optionalInteger(args, 'seed', 1);
@@ -34,7 +35,13 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
     const narrate = (text: string) => (json ? io.stderr(text) : io.stdout(text));
     narrate(`nitro-emu demo — seed ${seed}, epoch ${new Date(epochMs).toISOString()}${Object.keys(defences).length ? `, defences OFF: ${Object.keys(defences).join(', ')}` : ''}\n`);
     narrate(`reproduce: nitro-emu demo --seed ${seed} --epoch ${epochMs}${args.values.has('defence-off') ? ` --defence-off ${args.values.get('defence-off')}` : ''}${args.booleans.has('debug-mode') ? ' --debug-mode' : ''}\n\n`);
-    const world = new World({ seed, epochMs, defences, debugMode: args.booleans.has('debug-mode') });
+    const world = new World({
+      seed,
+      epochMs,
+      defences,
+      debugMode: args.booleans.has('debug-mode'),
+      ...(args.booleans.has('log') ? { log: 'stderr' as const } : {}),
+    });
     const report = await runFlow(world, (step) => {
       narrate(`${String(step.step).padStart(2)}. ${step.title}   [virtual ${formatMs(step.timeNs)}]\n`);
       narrate(`    ${step.what}\n    who could read it: ${step.readers}\n\n`);
