@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes.ts';
 import { EmuError } from '../errors.ts';
 import { type BerNode, isContext, isUniversal, readBerElement } from './ber.ts';
 
@@ -44,14 +45,7 @@ function encryptedContentOf(bytes: Uint8Array, node: BerNode): Uint8Array {
     expect(isUniversal(chunk, OCTET_STRING, false), 'encrypted content chunk is not a primitive OCTET STRING');
     return contentBytes(bytes, chunk);
   });
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /**

@@ -9,6 +9,7 @@
  * regular files and directories only, canonical relative paths, zero padding, no duplicates, nothing after the
  * trailer. Errors: CPIO_*.
  */
+import { concatBytes } from '../crypto/index.ts';
 import { EmuError } from '../errors.ts';
 import { fromUtf8, utf8 } from '../crypto/index.ts';
 
@@ -105,13 +106,7 @@ export function writeCpio(files: readonly CpioFile[]): Uint8Array {
   });
   entry(TRAILER, 0, 0, 1, new Uint8Array(0));
 
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 function malformed(message: string, offset: number): never {
