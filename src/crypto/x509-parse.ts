@@ -1,0 +1,343 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { BasicConstraints, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
+import { EmuError } from '../errors.ts';
+import { equalBytes, toHex } from './bytes.ts';
+import {
+  DER,
+  DerReader,
+  type Tlv,
+  bitStringBytes,
+  content,
+  decodeOid,
+  derFail,
+  inside,
+  unsignedIntegerBytes,
+  whole,
+} from './der.ts';
+import { P384_POINT_LENGTH, P384_SCALAR_LENGTH, p384Verify } from './ecdsa.ts';
+import { sha256Hex } from './hash.ts';
+import { nameToString } from './x509-name.ts';
+
+export interface KeyUsageBits {
+  readonly digitalSignature: boolean;
+  readonly nonRepudiation: boolean;
+  readonly keyCertSign: boolean;
+  readonly cRLSign: boolean;
+}
+
+export interface ParsedCertificate {
+  readonly der: Uint8Array;
+  /** SHA-256 of the DER, lowercase hex (the fingerprint people compare). */
+  readonly fingerprintSha256: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialHex: string;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+  readonly isCa: boolean;
+  readonly pathLength: number | undefined;
+  readonly keyUsage: KeyUsageBits | undefined;
+  /** DER SubjectPublicKeyInfo. */
+  readonly spki: Uint8Array;
+  /** Uncompressed SEC1 point when the key is EC P-384, else undefined. */
+  readonly p384PublicKey: Uint8Array | undefined;
+  readonly signatureAlgorithmOid: string;
+  readonly tbs: Uint8Array;
+  /** Signature converted to raw r‖s for ECDSA. */
+  readonly signature: Uint8Array;
+  readonly selfSigned: boolean;
+}
+
+/** What chain validation needs beyond the public fields: exact name bytes and extensions nobody here understands. */
+export interface CertificateDetails {
+  readonly issuerDer: Uint8Array;
+  readonly subjectDer: Uint8Array;
+  readonly unknownCriticalExtensions: readonly string[];
+  readonly subjectKeyIdentifier: Uint8Array | undefined;
+}
+
+export const OID_ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';
+export const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+export const OID_SECP384R1 = '1.3.132.0.34';
+export const OID_BASIC_CONSTRAINTS = '2.5.29.19';
+export const OID_KEY_USAGE = '2.5.29.15';
+export const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+export const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
+export const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
+
+/** Above any real certificate (ours ~640 B, AWS's ≤ 1 KiB inside a document); bounds work on hostile input. */
+export const CERTIFICATE_BYTES_MAX = 16 * 1024;
+const EXTENSIONS_MAX = 32;
+
+const details = new WeakMap<ParsedCertificate, CertificateDetails>();
+
+function malformed(message: string): never {
+  throw new EmuError('X509_MALFORMED', `certificate: ${message}`);
+}
+
+function twoDigits(text: string, at: number): number {
+  const hi = text.charCodeAt(at) - 48;
+  const lo = text.charCodeAt(at + 1) - 48;
+  if (hi < 0 || hi > 9 || lo < 0 || lo > 9) malformed(`bad digit in time "${text}"`);
+  return hi * 10 + lo;
+}
+
+/** UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`, the only forms RFC 5280 §4.1.2.5 allows. */
+export function parseX509Time(bytes: Uint8Array, tlv: Tlv): number {
+  const text = Buffer.from(content(bytes, tlv)).toString('latin1');
+  let year: number;
+  let rest: number;
+  if (tlv.tag === DER.UTC_TIME && text.length === 13) {
+    const yy = twoDigits(text, 0);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    rest = 2;
+  } else if (tlv.tag === DER.GENERALIZED_TIME && text.length === 15) {
+    year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+    rest = 4;
+  } else {
+    return malformed(`unsupported time encoding "${text}"`);
+  }
+  if (text[text.length - 1] !== 'Z') malformed(`time "${text}" is not in UTC (Z)`);
+  const month = twoDigits(text, rest);
+  const day = twoDigits(text, rest + 2);
+  const hour = twoDigits(text, rest + 4);
+  const minute = twoDigits(text, rest + 6);
+  const second = twoDigits(text, rest + 8);
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 31 Feb into March; reading the fields back catches every out-of-range part.
+  const check = new Date(ms);
+  if (
+    month < 1 ||
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second
+  ) {
+    malformed(`time "${text}" is out of range`);
+  }
+  return ms;
+}
+
+function algorithmOid(bytes: Uint8Array, tlv: Tlv): { oid: string; parameters: Tlv | undefined } {
+  const reader = inside(bytes, tlv);
+  const oid = decodeOid(content(bytes, reader.expect(DER.OID, 'algorithm')));
+  const parameters = reader.atEnd ? undefined : reader.next();
+  reader.done('AlgorithmIdentifier');
+  return { oid, parameters };
+}
+
+/** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } → r‖s, each left-padded to 48 bytes. */
+export function ecdsaDerToRaw(signatureDer: Uint8Array): Uint8Array {
+  const outer = new DerReader(signatureDer);
+  const sequence = outer.expect(DER.SEQUENCE, 'ECDSA-Sig-Value');
+  outer.done('ECDSA-Sig-Value');
+  const parts = inside(signatureDer, sequence);
+  const r = unsignedIntegerBytes(signatureDer, parts.next());
+  const s = unsignedIntegerBytes(signatureDer, parts.next());
+  parts.done('ECDSA-Sig-Value');
+  if (r.length > P384_SCALAR_LENGTH || s.length > P384_SCALAR_LENGTH) malformed('ECDSA r or s longer than 48 bytes');
+  const raw = new Uint8Array(2 * P384_SCALAR_LENGTH);
+  raw.set(r, P384_SCALAR_LENGTH - r.length);
+  raw.set(s, 2 * P384_SCALAR_LENGTH - s.length);
+  return raw;
+}
+
+function parseSpki(bytes: Uint8Array, tlv: Tlv): Uint8Array | undefined {
+  const reader = inside(bytes, tlv);
+  const algorithm = algorithmOid(bytes, reader.expect(DER.SEQUENCE, 'SubjectPublicKeyInfo.algorithm'));
+  const keyBits = reader.expect(DER.BIT_STRING, 'subjectPublicKey');
+  reader.done('SubjectPublicKeyInfo');
+  if (algorithm.oid !== OID_EC_PUBLIC_KEY) return undefined;
+  const params = algorithm.parameters;
+  if (params === undefined || params.tag !== DER.OID) return undefined;
+  if (decodeOid(content(bytes, params)) !== OID_SECP384R1) return undefined;
+  const point = bitStringBytes(bytes, keyBits);
+  if (point.length !== P384_POINT_LENGTH || point[0] !== 0x04) {
+    throw new EmuError('X509_UNSUPPORTED_KEY', 'certificate: a P-384 key must be a 97-byte uncompressed point');
+  }
+  return point.slice();
+}
+
+interface Extensions {
+  isCa: boolean;
+  pathLength: number | undefined;
+  keyUsage: KeyUsageBits | undefined;
+  subjectKeyIdentifier: Uint8Array | undefined;
+  unknownCritical: string[];
+}
+
+function parseExtensionValue(oid: string, value: Uint8Array, out: Extensions): boolean {
+  try {
+    if (oid === OID_BASIC_CONSTRAINTS) {
+      const bc = AsnConvert.parse(value, BasicConstraints);
+      out.isCa = bc.cA;
+      out.pathLength = bc.pathLenConstraint;
+      if (out.pathLength !== undefined && (!Number.isSafeInteger(out.pathLength) || out.pathLength < 0)) {
+        malformed('bad pathLenConstraint');
+      }
+      return true;
+    }
+    if (oid === OID_KEY_USAGE) {
+      const flags = AsnConvert.parse(value, KeyUsage).toNumber();
+      out.keyUsage = {
+        digitalSignature: (flags & KeyUsageFlags.digitalSignature) !== 0,
+        nonRepudiation: (flags & KeyUsageFlags.nonRepudiation) !== 0,
+        keyCertSign: (flags & KeyUsageFlags.keyCertSign) !== 0,
+        cRLSign: (flags & KeyUsageFlags.cRLSign) !== 0,
+      };
+      return true;
+    }
+    if (oid === OID_SUBJECT_KEY_IDENTIFIER) {
+      const reader = new DerReader(value);
+      out.subjectKeyIdentifier = content(value, reader.expect(DER.OCTET_STRING, 'SubjectKeyIdentifier')).slice();
+      reader.done('SubjectKeyIdentifier');
+      return true;
+    }
+  } catch (error) {
+    if (error instanceof EmuError) throw error;
+    malformed(`extension ${oid} does not decode`);
+  }
+  return false;
+}
+
+function parseExtensions(bytes: Uint8Array, tlv: Tlv): Extensions {
+  const out: Extensions = { isCa: false, pathLength: undefined, keyUsage: undefined, subjectKeyIdentifier: undefined, unknownCritical: [] };
+  const wrapper = inside(bytes, tlv);
+  const list = inside(bytes, wrapper.expect(DER.SEQUENCE, 'Extensions'));
+  wrapper.done('extensions');
+  const seen = new Set<string>();
+  while (!list.atEnd) {
+    if (seen.size >= EXTENSIONS_MAX) list.fail('too many extensions');
+    const extension = inside(bytes, list.expect(DER.SEQUENCE, 'Extension'));
+    const oid = decodeOid(content(bytes, extension.expect(DER.OID, 'extnID')));
+    if (seen.has(oid)) malformed(`extension ${oid} appears twice`);
+    seen.add(oid);
+    let critical = false;
+    const criticalTlv = extension.optional(DER.BOOLEAN);
+    if (criticalTlv !== undefined) {
+      const flag = content(bytes, criticalTlv);
+      // DER: DEFAULT FALSE is omitted, and TRUE is 0xff.
+      if (flag.length !== 1 || flag[0] !== 0xff) malformed('critical flag is not DER TRUE');
+      critical = true;
+    }
+    const value = content(bytes, extension.expect(DER.OCTET_STRING, 'extnValue'));
+    extension.done('Extension');
+    const understood = parseExtensionValue(oid, value, out);
+    if (critical && !understood) out.unknownCritical.push(oid);
+  }
+  return out;
+}
+
+function parseStructure(der: Uint8Array): { cert: ParsedCertificate; details: CertificateDetails } {
+  const outer = new DerReader(der);
+  const certificate = outer.expect(DER.SEQUENCE, 'Certificate');
+  outer.done('Certificate');
+  const parts = inside(der, certificate);
+  const tbsTlv = parts.expect(DER.SEQUENCE, 'tbsCertificate');
+  const outerAlgorithm = parts.expect(DER.SEQUENCE, 'signatureAlgorithm');
+  const signatureBits = bitStringBytes(der, parts.expect(DER.BIT_STRING, 'signatureValue'));
+  parts.done('Certificate');
+
+  const tbs = inside(der, tbsTlv);
+  const versionTlv = tbs.optional(0xa0);
+  let version = 0;
+  if (versionTlv !== undefined) {
+    const versionReader = inside(der, versionTlv);
+    const value = content(der, versionReader.expect(DER.INTEGER, 'version'));
+    versionReader.done('version');
+    if (value.length !== 1 || value[0]! > 2 || value[0] === 0) malformed('bad version (v1 must be omitted; at most v3)');
+    version = value[0]!;
+  }
+  const serialTlv = tbs.expect(DER.INTEGER, 'serialNumber');
+  const innerAlgorithm = tbs.expect(DER.SEQUENCE, 'signature');
+  const issuerTlv = tbs.expect(DER.SEQUENCE, 'issuer');
+  const validity = inside(der, tbs.expect(DER.SEQUENCE, 'validity'));
+  const notBeforeMs = parseX509Time(der, validity.next());
+  const notAfterMs = parseX509Time(der, validity.next());
+  validity.done('validity');
+  const subjectTlv = tbs.expect(DER.SEQUENCE, 'subject');
+  const spkiTlv = tbs.expect(DER.SEQUENCE, 'subjectPublicKeyInfo');
+  tbs.optional(0x81);
+  tbs.optional(0x82);
+  const extensionsTlv = tbs.optional(0xa3);
+  tbs.done('tbsCertificate');
+  if (extensionsTlv !== undefined && version !== 2) malformed('extensions require a v3 certificate');
+
+  if (!equalBytes(whole(der, innerAlgorithm), whole(der, outerAlgorithm))) {
+    malformed('signature algorithm inside and outside the TBS differ');
+  }
+  const algorithm = algorithmOid(der, outerAlgorithm);
+  let signature: Uint8Array;
+  if (algorithm.oid === OID_ECDSA_WITH_SHA384) {
+    if (algorithm.parameters !== undefined) malformed('ecdsa-with-SHA384 takes no parameters');
+    signature = ecdsaDerToRaw(signatureBits);
+  } else {
+    signature = signatureBits.slice();
+  }
+  const serial = content(der, serialTlv);
+  if (serial.length === 0 || serial.length > 21) malformed('serial number length out of range');
+  const extensions = extensionsTlv === undefined ? undefined : parseExtensions(der, extensionsTlv);
+  const p384PublicKey = parseSpki(der, spkiTlv);
+  const issuerDer = whole(der, issuerTlv).slice();
+  const subjectDer = whole(der, subjectTlv).slice();
+  const tbsBytes = whole(der, tbsTlv).slice();
+  const selfIssued = equalBytes(issuerDer, subjectDer);
+  const cert: ParsedCertificate = {
+    der,
+    fingerprintSha256: sha256Hex(der),
+    subject: nameToString(der, subjectTlv),
+    issuer: nameToString(der, issuerTlv),
+    serialHex: toHex(serial.length > 1 && serial[0] === 0 ? serial.subarray(1) : serial),
+    notBeforeMs,
+    notAfterMs,
+    isCa: extensions?.isCa ?? false,
+    pathLength: extensions?.pathLength,
+    keyUsage: extensions?.keyUsage,
+    spki: whole(der, spkiTlv).slice(),
+    p384PublicKey,
+    signatureAlgorithmOid: algorithm.oid,
+    tbs: tbsBytes,
+    signature,
+    // Only a self-issued certificate can be self-signed, so the extra verify is paid for roots alone.
+    selfSigned:
+      selfIssued &&
+      algorithm.oid === OID_ECDSA_WITH_SHA384 &&
+      p384PublicKey !== undefined &&
+      p384Verify(signature, tbsBytes, p384PublicKey),
+  };
+  return {
+    cert,
+    details: {
+      issuerDer,
+      subjectDer,
+      unknownCriticalExtensions: extensions?.unknownCritical ?? [],
+      subjectKeyIdentifier: extensions?.subjectKeyIdentifier,
+    },
+  };
+}
+
+/** Errors: X509_MALFORMED, X509_UNSUPPORTED_KEY. */
+export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  if (!(der instanceof Uint8Array) || der.length === 0) malformed('expected DER bytes');
+  if (der.length > CERTIFICATE_BYTES_MAX) malformed(`${der.length} bytes is over the ${CERTIFICATE_BYTES_MAX}-byte limit`);
+  const copy = der.slice();
+  let parsed: { cert: ParsedCertificate; details: CertificateDetails };
+  try {
+    parsed = parseStructure(copy);
+  } catch (error) {
+    if (error instanceof EmuError) throw error;
+    return derFail('X509_MALFORMED', `certificate: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  details.set(parsed.cert, parsed.details);
+  return parsed.cert;
+}
+
+/** Name bytes and extension facts of a certificate made by parseCertificate (re-parsed if it came from elsewhere). */
+export function certificateDetails(cert: ParsedCertificate): CertificateDetails {
+  const known = details.get(cert);
+  if (known !== undefined) return known;
+  const fresh = parseCertificate(cert.der);
+  return details.get(fresh)!;
+}
