@@ -14,8 +14,16 @@ export {
 } from './bytes.ts';
 export { sha256, sha384, sha256Hex, Sha256Stream } from './hash.ts';
 export { PCR_LENGTH, zeroPcr, pcrExtend, isZeroPcr } from './pcr.ts';
-export { type P384KeyPair, p384KeyPair, p384Sign, p384Verify, p384SharedSecret } from './ecdsa.ts';
-export { type StrictCborOptions, decodeCborStrict, encodeCbor } from './cbor.ts';
+export { type P384KeyPair, p384KeyPair, p384Sign, p384Verify, p384SharedSecret, p384Spki } from './ecdsa.ts';
+export {
+  type StrictCborOptions,
+  type CborNode,
+  decodeCborStrict,
+  encodeCbor,
+  parseCborTree,
+  cborNodeToValue,
+  CborTag,
+} from './cbor.ts';
 export {
   type CoseSign1,
   COSE_ALG_ES384,
@@ -31,6 +39,7 @@ export {
   pemToDer,
   derToPem,
   verifyCertificateChain,
+  ecdsaDerToRaw,
 } from './x509.ts';
 export {
   type IssuedCertificate,
@@ -47,6 +56,7 @@ export {
   signAttestationDocument,
   parseAttestationDocument,
   AttestationVerifier,
+  ATTESTATION_DOC_BYTES_MAX,
 } from './attestation-doc.ts';
 export { type RsaKeyPair, generateRsaKeyPair, rsaOaepSha256Encrypt, rsaPublicKeyBits } from './rsa.ts';
 export {
