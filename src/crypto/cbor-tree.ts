@@ -314,8 +314,3 @@ export function parseCborTree(bytes: Uint8Array, what: string, options: CborTree
   }
   return root;
 }
-
-/** Text of a node kind for error messages. */
-export function describeCborNode(node: CborNode): string {
-  return node.kind === 'float' ? `float${node.bits}` : node.kind;
-}

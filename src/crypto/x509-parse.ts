@@ -1,22 +1,24 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
 import { EmuError } from '../errors.ts';
 import { equalBytes, toHex } from './bytes.ts';
-import {
-  DER,
-  DerReader,
-  type Tlv,
-  bitStringBytes,
-  content,
-  decodeOid,
-  derFail,
-  inside,
-  unsignedIntegerBytes,
-  whole,
-} from './der.ts';
-import { P384_POINT_LENGTH, P384_SCALAR_LENGTH, p384Verify } from './ecdsa.ts';
+import { DER, DerReader, type Tlv, bitStringBytes, content, decodeOid, derFail, inside, whole } from './der.ts';
+import { P384_POINT_LENGTH, p384Verify } from './ecdsa.ts';
 import { sha256Hex } from './hash.ts';
+import { parseExtensions } from './x509-extensions.ts';
 import { nameToString } from './x509-name.ts';
+import { OID_EC_PUBLIC_KEY, OID_ECDSA_WITH_SHA384, OID_SECP384R1, ecdsaDerToRaw, parseX509Time } from './x509-values.ts';
+
+export {
+  OID_AUTHORITY_KEY_IDENTIFIER,
+  OID_BASIC_CONSTRAINTS,
+  OID_CRL_DISTRIBUTION_POINTS,
+  OID_EC_PUBLIC_KEY,
+  OID_ECDSA_WITH_SHA384,
+  OID_KEY_USAGE,
+  OID_SECP384R1,
+  OID_SUBJECT_KEY_IDENTIFIER,
+  ecdsaDerToRaw,
+  parseX509Time,
+} from './x509-values.ts';
 
 export interface KeyUsageBits {
   readonly digitalSignature: boolean;
@@ -56,68 +58,14 @@ export interface CertificateDetails {
   readonly subjectKeyIdentifier: Uint8Array | undefined;
 }
 
-export const OID_ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';
-export const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-export const OID_SECP384R1 = '1.3.132.0.34';
-export const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-export const OID_KEY_USAGE = '2.5.29.15';
-export const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
-export const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
-export const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
 
 /** Above any real certificate (ours ~640 B, AWS's ≤ 1 KiB inside a document); bounds work on hostile input. */
 export const CERTIFICATE_BYTES_MAX = 16 * 1024;
-const EXTENSIONS_MAX = 32;
 
 const details = new WeakMap<ParsedCertificate, CertificateDetails>();
 
 function malformed(message: string): never {
   throw new EmuError('X509_MALFORMED', `certificate: ${message}`);
-}
-
-function twoDigits(text: string, at: number): number {
-  const hi = text.charCodeAt(at) - 48;
-  const lo = text.charCodeAt(at + 1) - 48;
-  if (hi < 0 || hi > 9 || lo < 0 || lo > 9) malformed(`bad digit in time "${text}"`);
-  return hi * 10 + lo;
-}
-
-/** UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`, the only forms RFC 5280 §4.1.2.5 allows. */
-export function parseX509Time(bytes: Uint8Array, tlv: Tlv): number {
-  const text = Buffer.from(content(bytes, tlv)).toString('latin1');
-  let year: number;
-  let rest: number;
-  if (tlv.tag === DER.UTC_TIME && text.length === 13) {
-    const yy = twoDigits(text, 0);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    rest = 2;
-  } else if (tlv.tag === DER.GENERALIZED_TIME && text.length === 15) {
-    year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
-    rest = 4;
-  } else {
-    return malformed(`unsupported time encoding "${text}"`);
-  }
-  if (text[text.length - 1] !== 'Z') malformed(`time "${text}" is not in UTC (Z)`);
-  const month = twoDigits(text, rest);
-  const day = twoDigits(text, rest + 2);
-  const hour = twoDigits(text, rest + 4);
-  const minute = twoDigits(text, rest + 6);
-  const second = twoDigits(text, rest + 8);
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls 31 Feb into March; reading the fields back catches every out-of-range part.
-  const check = new Date(ms);
-  if (
-    month < 1 ||
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour ||
-    check.getUTCMinutes() !== minute ||
-    check.getUTCSeconds() !== second
-  ) {
-    malformed(`time "${text}" is out of range`);
-  }
-  return ms;
 }
 
 function algorithmOid(bytes: Uint8Array, tlv: Tlv): { oid: string; parameters: Tlv | undefined } {
@@ -126,22 +74,6 @@ function algorithmOid(bytes: Uint8Array, tlv: Tlv): { oid: string; parameters: T
   const parameters = reader.atEnd ? undefined : reader.next();
   reader.done('AlgorithmIdentifier');
   return { oid, parameters };
-}
-
-/** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } → r‖s, each left-padded to 48 bytes. */
-export function ecdsaDerToRaw(signatureDer: Uint8Array): Uint8Array {
-  const outer = new DerReader(signatureDer);
-  const sequence = outer.expect(DER.SEQUENCE, 'ECDSA-Sig-Value');
-  outer.done('ECDSA-Sig-Value');
-  const parts = inside(signatureDer, sequence);
-  const r = unsignedIntegerBytes(signatureDer, parts.next());
-  const s = unsignedIntegerBytes(signatureDer, parts.next());
-  parts.done('ECDSA-Sig-Value');
-  if (r.length > P384_SCALAR_LENGTH || s.length > P384_SCALAR_LENGTH) malformed('ECDSA r or s longer than 48 bytes');
-  const raw = new Uint8Array(2 * P384_SCALAR_LENGTH);
-  raw.set(r, P384_SCALAR_LENGTH - r.length);
-  raw.set(s, 2 * P384_SCALAR_LENGTH - s.length);
-  return raw;
 }
 
 function parseSpki(bytes: Uint8Array, tlv: Tlv): Uint8Array | undefined {
@@ -158,76 +90,6 @@ function parseSpki(bytes: Uint8Array, tlv: Tlv): Uint8Array | undefined {
     throw new EmuError('X509_UNSUPPORTED_KEY', 'certificate: a P-384 key must be a 97-byte uncompressed point');
   }
   return point.slice();
-}
-
-interface Extensions {
-  isCa: boolean;
-  pathLength: number | undefined;
-  keyUsage: KeyUsageBits | undefined;
-  subjectKeyIdentifier: Uint8Array | undefined;
-  unknownCritical: string[];
-}
-
-function parseExtensionValue(oid: string, value: Uint8Array, out: Extensions): boolean {
-  try {
-    if (oid === OID_BASIC_CONSTRAINTS) {
-      const bc = AsnConvert.parse(value, BasicConstraints);
-      out.isCa = bc.cA;
-      out.pathLength = bc.pathLenConstraint;
-      if (out.pathLength !== undefined && (!Number.isSafeInteger(out.pathLength) || out.pathLength < 0)) {
-        malformed('bad pathLenConstraint');
-      }
-      return true;
-    }
-    if (oid === OID_KEY_USAGE) {
-      const flags = AsnConvert.parse(value, KeyUsage).toNumber();
-      out.keyUsage = {
-        digitalSignature: (flags & KeyUsageFlags.digitalSignature) !== 0,
-        nonRepudiation: (flags & KeyUsageFlags.nonRepudiation) !== 0,
-        keyCertSign: (flags & KeyUsageFlags.keyCertSign) !== 0,
-        cRLSign: (flags & KeyUsageFlags.cRLSign) !== 0,
-      };
-      return true;
-    }
-    if (oid === OID_SUBJECT_KEY_IDENTIFIER) {
-      const reader = new DerReader(value);
-      out.subjectKeyIdentifier = content(value, reader.expect(DER.OCTET_STRING, 'SubjectKeyIdentifier')).slice();
-      reader.done('SubjectKeyIdentifier');
-      return true;
-    }
-  } catch (error) {
-    if (error instanceof EmuError) throw error;
-    malformed(`extension ${oid} does not decode`);
-  }
-  return false;
-}
-
-function parseExtensions(bytes: Uint8Array, tlv: Tlv): Extensions {
-  const out: Extensions = { isCa: false, pathLength: undefined, keyUsage: undefined, subjectKeyIdentifier: undefined, unknownCritical: [] };
-  const wrapper = inside(bytes, tlv);
-  const list = inside(bytes, wrapper.expect(DER.SEQUENCE, 'Extensions'));
-  wrapper.done('extensions');
-  const seen = new Set<string>();
-  while (!list.atEnd) {
-    if (seen.size >= EXTENSIONS_MAX) list.fail('too many extensions');
-    const extension = inside(bytes, list.expect(DER.SEQUENCE, 'Extension'));
-    const oid = decodeOid(content(bytes, extension.expect(DER.OID, 'extnID')));
-    if (seen.has(oid)) malformed(`extension ${oid} appears twice`);
-    seen.add(oid);
-    let critical = false;
-    const criticalTlv = extension.optional(DER.BOOLEAN);
-    if (criticalTlv !== undefined) {
-      const flag = content(bytes, criticalTlv);
-      // DER: DEFAULT FALSE is omitted, and TRUE is 0xff.
-      if (flag.length !== 1 || flag[0] !== 0xff) malformed('critical flag is not DER TRUE');
-      critical = true;
-    }
-    const value = content(bytes, extension.expect(DER.OCTET_STRING, 'extnValue'));
-    extension.done('Extension');
-    const understood = parseExtensionValue(oid, value, out);
-    if (critical && !understood) out.unknownCritical.push(oid);
-  }
-  return out;
 }
 
 function parseStructure(der: Uint8Array): { cert: ParsedCertificate; details: CertificateDetails } {
