@@ -18,16 +18,23 @@ export {
   parseAttestationDocument,
 } from './attestation-payload.ts';
 
+/** Envelope bytes around a payload of 256..65535 bytes (every real one): array, protected, unprotected, heads, signature. */
+const ENVELOPE_OVERHEAD_BYTES = 1 + 5 + 1 + 3 + 2 + 96;
+
 /** The complete COSE_Sign1 document, signed by the leaf key. */
 export function signAttestationDocument(
   doc: AttestationDocument,
   leafPrivateKey: Uint8Array,
   form?: 'indefinite' | 'definite',
 ): Uint8Array {
-  const document = encodeCoseSign1Es384(encodeAttestationPayload(doc, form), leafPrivateKey);
-  if (document.length > ATTESTATION_DOC_BYTES_MAX) {
-    throw new EmuError('ATT_TOO_LARGE', `attestation document would be ${document.length} bytes, over ${ATTESTATION_DOC_BYTES_MAX}`);
+  const payload = encodeAttestationPayload(doc, form);
+  // 84 44a1013822 a0 59LLLL <payload> 5860 <96 bytes>: known before signing, so an oversized request costs no signature.
+  const documentLength = payload.length + ENVELOPE_OVERHEAD_BYTES;
+  if (documentLength > ATTESTATION_DOC_BYTES_MAX) {
+    throw new EmuError('ATT_TOO_LARGE', `attestation document would be ${documentLength} bytes, over ${ATTESTATION_DOC_BYTES_MAX}`);
   }
+  const document = encodeCoseSign1Es384(payload, leafPrivateKey);
+  assert(document.length <= ATTESTATION_DOC_BYTES_MAX, 'envelope overhead was underestimated');
   return document;
 }
 
