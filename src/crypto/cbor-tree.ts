@@ -307,7 +307,10 @@ export function parseCborTree(bytes: Uint8Array, what: string, options: CborTree
       maxBytes,
     });
   }
-  const walker = new Walker(bytes, what, options.allowedTags ?? [], maxDepth);
+  // Node Buffers answer slice() with a view, not a copy; walking a plain Uint8Array view keeps every later
+  // slice() a real copy, so nothing we keep can change when the caller reuses their buffer.
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const walker = new Walker(plain, what, options.allowedTags ?? [], maxDepth);
   const root = walker.item(1);
   if (walker.position !== bytes.length) {
     walker.fail('CBOR_TRAILING_BYTES', `${bytes.length - walker.position} bytes after the item`);

@@ -184,7 +184,8 @@ function parseStructure(der: Uint8Array): { cert: ParsedCertificate; details: Ce
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (!(der instanceof Uint8Array) || der.length === 0) malformed('expected DER bytes');
   if (der.length > CERTIFICATE_BYTES_MAX) malformed(`${der.length} bytes is over the ${CERTIFICATE_BYTES_MAX}-byte limit`);
-  const copy = der.slice();
+  // A real copy (Buffer#slice would alias the caller's memory), so later changes to their bytes cannot reach us.
+  const copy = new Uint8Array(der);
   let parsed: { cert: ParsedCertificate; details: CertificateDetails };
   try {
     parsed = parseStructure(copy);

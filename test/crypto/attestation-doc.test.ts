@@ -164,6 +164,20 @@ describe('emulated documents', () => {
     expect([...codes].every((code) => /^(ATT|COSE|CBOR|CHAIN|X509)_[A-Z_]+$/.test(code))).toBe(true);
   });
 
+  it('keeps nothing that aliases the caller\'s buffer (a reused Buffer cannot change a verified result or the caches)', () => {
+    const bytes = signAttestationDocument(doc, pki.leaf.keyPair.privateKey);
+    const shared = Buffer.from(bytes);
+    const result = verifier.verify(shared, { atMs: AT });
+    const before = { cert: toHex(result.doc.certificate), leafKey: toHex(result.leaf.p384PublicKey!), tbs: toHex(result.leaf.tbs) };
+    shared.fill(0x41);
+    expect(toHex(result.doc.certificate)).toBe(before.cert);
+    expect(toHex(result.leaf.p384PublicKey!)).toBe(before.leafKey);
+    expect(toHex(result.leaf.tbs)).toBe(before.tbs);
+    expect(Buffer.isBuffer(result.doc.certificate)).toBe(false);
+    // The verifier's caches still hold the original certificates: the same document verifies again.
+    verifier.verify(bytes, { atMs: AT });
+  });
+
   it('is deterministic: the same seed gives the same root, chain and document bytes', () => {
     const again = buildPki(21);
     expect(toHex(again.root.der)).toBe(toHex(pki.root.der));

@@ -76,6 +76,14 @@ describe('decodeCborStrict: values', () => {
     expect([...(decode('5fff') as Uint8Array)]).toEqual([]);
   });
 
+  it('returns plain byte strings that do not alias a Buffer input', () => {
+    const shared = Buffer.from('a10143010203', 'hex');
+    const decoded = (decodeCborStrict(shared, 'buffer') as Map<number, Uint8Array>).get(1)!;
+    shared.fill(0);
+    expect(Buffer.isBuffer(decoded)).toBe(false);
+    expect([...decoded]).toEqual([1, 2, 3]);
+  });
+
   it('keeps the true major type in the tree: a float 1.0 is not a uint 1', () => {
     expect(parseCborTree(h('01'), 't').kind).toBe('uint');
     const float = parseCborTree(h('f93c00'), 't');
