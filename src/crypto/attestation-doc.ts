@@ -49,6 +49,18 @@ const DEBUG_ZERO_PCRS = [0, 1, 2, 8] as const;
 /** Parsed certificates kept per verifier; parsing is pure, so reusing it skips work, never a check. */
 const PARSED_CACHE_ENTRIES_MAX = 256;
 
+/** The cached certificate stays ours: callers get byte arrays they may change (or wipe) without touching the cache. */
+function detachedCopy(cert: ParsedCertificate): ParsedCertificate {
+  return {
+    ...cert,
+    der: cert.der.slice(),
+    spki: cert.spki.slice(),
+    p384PublicKey: cert.p384PublicKey?.slice(),
+    tbs: cert.tbs.slice(),
+    signature: cert.signature.slice(),
+  };
+}
+
 function isDebugMode(pcrs: ReadonlyMap<number, Uint8Array>): boolean {
   // A missing PCR measures nothing, so it counts as zero here: such a document cannot match an image policy either.
   return DEBUG_ZERO_PCRS.every((index) => {
@@ -119,6 +131,6 @@ export class AttestationVerifier {
         leaf: leaf.subject,
       });
     }
-    return { doc, debugMode: isDebugMode(doc.pcrs), leaf };
+    return { doc, debugMode: isDebugMode(doc.pcrs), leaf: detachedCopy(leaf) };
   }
 }
