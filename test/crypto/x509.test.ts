@@ -15,6 +15,7 @@ import {
 import { ecdsaDerToRaw } from '../../src/crypto/x509.ts';
 import { parseX509Time } from '../../src/crypto/x509-parse.ts';
 import { DerReader } from '../../src/crypto/der.ts';
+import { Prng } from '../../src/sim/prng.ts';
 import { awsRootDer, buildPki, errorCode, expectCode, fixture, h } from './attestation-helpers.ts';
 
 const SHORT: Record<string, string> = {
@@ -141,6 +142,27 @@ describe('parseCertificate', () => {
       changed[position]! ^= 0x01;
       expect(errorCode(() => parseCertificate(changed))).toMatch(/^X509_/);
     }
+  });
+});
+
+describe('parseCertificate on hostile input', () => {
+  it('throws only typed errors for randomly damaged certificates', () => {
+    const samples = [...realCertificates().slice(0, 6), ...nvidiaChain()];
+    const random = new Prng(5, 'x509-fuzz');
+    const codes = new Set<string>();
+    for (let i = 0; i < 1500; i++) {
+      const der = samples[i % samples.length]!.slice();
+      const changes = 1 + random.below(4);
+      for (let c = 0; c < changes; c++) der[random.below(der.length)] = random.below(256);
+      const cut = random.chance(1, 8) ? der.subarray(0, random.below(der.length)) : der;
+      try {
+        parseCertificate(cut);
+      } catch (error) {
+        codes.add(errorCode(() => { throw error; }));
+      }
+    }
+    expect([...codes].every((code) => code === 'X509_MALFORMED' || code === 'X509_UNSUPPORTED_KEY')).toBe(true);
+    expect(codes.has('X509_MALFORMED')).toBe(true);
   });
 });
 
