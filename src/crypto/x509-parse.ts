@@ -58,7 +58,6 @@ export interface CertificateDetails {
   readonly subjectKeyIdentifier: Uint8Array | undefined;
 }
 
-
 /** Above any real certificate (ours ~640 B, AWS's ≤ 1 KiB inside a document); bounds work on hostile input. */
 export const CERTIFICATE_BYTES_MAX = 16 * 1024;
 
