@@ -2,6 +2,7 @@ import {
   createEmulatedNitroRoot,
   createNitroIntermediates,
   issueEnclaveLeaf,
+  parseCertificate,
   signAttestationDocument,
   type IssuedCertificate,
   type NitroIntermediates,
@@ -23,6 +24,8 @@ export interface AttestationIssuer {
 
 /** Reissue the leaf this long before it expires, so a document never carries a nearly dead certificate. */
 const LEAF_RENEW_MARGIN_MS = 10 * 60 * 1000;
+/** Intermediates are re-issued this long before the first of them expires (the instance CA lives one day). */
+const CHAIN_RENEW_MARGIN_MS = 4 * 60 * 60 * 1000;
 
 /**
  * The emulated Nitro card's attestation half: it holds the per-seed root and the signing keys below
@@ -33,7 +36,7 @@ export class NitroController {
   readonly rootCertificateDer: Uint8Array;
   readonly #sim: Simulator;
   readonly #root: IssuedCertificate;
-  readonly #intermediates = new Map<string, NitroIntermediates>();
+  readonly #intermediates = new Map<string, { chain: NitroIntermediates; notAfterMs: number }>();
 
   constructor(sim: Simulator, region: string) {
     this.#sim = sim;
@@ -43,23 +46,26 @@ export class NitroController {
     this.rootCertificateDer = this.#root.der;
   }
 
-  /** The chain below the root for one parent instance, issued at the world's epoch. */
+  /** The chain below the root for one parent instance (root first, as in a document's cabundle). */
   cabundleFor(instanceId: string): readonly Uint8Array[] {
     return this.#chainFor(instanceId).cabundle;
   }
 
   issuerFor(instanceId: string, moduleId: string): AttestationIssuer {
-    const chain = this.#chainFor(instanceId);
+    const chainFor = () => this.#chainFor(instanceId);
     const random = this.#sim.prng(`nitro.leaf.${moduleId}`);
-    let leaf: IssuedCertificate | undefined;
+    let leaf: (IssuedCertificate & { readonly issuer: Uint8Array }) | undefined;
     let leafNotAfterMs = 0;
     const sim = this.#sim;
     const region = this.region;
     return {
       moduleId,
       issue(request) {
-        if (leaf === undefined || sim.nowMs > leafNotAfterMs - LEAF_RENEW_MARGIN_MS) {
-          leaf = issueEnclaveLeaf({ random, issuer: chain.instance, moduleId, region, notBeforeMs: sim.nowMs });
+        const chain = chainFor();
+        // A new leaf when the old one nears expiry or its issuer was re-issued.
+        if (leaf === undefined || leaf.issuer !== chain.instance.der || sim.nowMs > leafNotAfterMs - LEAF_RENEW_MARGIN_MS) {
+          const issued = issueEnclaveLeaf({ random, issuer: chain.instance, moduleId, region, notBeforeMs: sim.nowMs });
+          leaf = { ...issued, issuer: chain.instance.der };
           leafNotAfterMs = sim.nowMs + 3 * 60 * 60 * 1000;
         }
         const document = signAttestationDocument(
@@ -82,18 +88,19 @@ export class NitroController {
     };
   }
 
+  /** The chain is issued at the epoch and re-issued when its shortest-lived certificate nears expiry. */
   #chainFor(instanceId: string): NitroIntermediates {
-    let chain = this.#intermediates.get(instanceId);
-    if (chain === undefined) {
-      chain = createNitroIntermediates({
-        random: this.#sim.prng(`nitro.chain.${instanceId}`),
-        root: this.#root,
-        issuedAtMs: this.#sim.epochMs,
-        region: this.region,
-        instanceId,
-      });
-      this.#intermediates.set(instanceId, chain);
-    }
+    const current = this.#intermediates.get(instanceId);
+    if (current !== undefined && this.#sim.nowMs <= current.notAfterMs - CHAIN_RENEW_MARGIN_MS) return current.chain;
+    const chain = createNitroIntermediates({
+      random: this.#sim.prng(`nitro.chain.${instanceId}`),
+      root: this.#root,
+      issuedAtMs: current === undefined ? this.#sim.epochMs : this.#sim.nowMs,
+      region: this.region,
+      instanceId,
+    });
+    const notAfterMs = Math.min(...[chain.regional, chain.zonal, chain.instance].map((c) => parseCertificate(c.der).notAfterMs));
+    this.#intermediates.set(instanceId, { chain, notAfterMs });
     return chain;
   }
 }
