@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
 import {
   type AttestationDocument,
   type IssuedCertificate,
@@ -10,7 +9,6 @@ import {
   issueEnclaveLeaf,
   pemToDer,
 } from '../../src/crypto/index.ts';
-import { EmuError } from '../../src/errors.ts';
 import { Prng } from '../../src/sim/prng.ts';
 
 export const FIXTURES = new URL('../fixtures/nitro/', import.meta.url);
@@ -25,21 +23,9 @@ export function awsRootDer(): Uint8Array {
 }
 
 export const h = fromHex;
+export { errorCode, expectCode } from '../helpers/errors.ts';
 
-/** Runs `fn` and returns the EmuError code it threw; fails the test on success or on any other kind of error. */
-export function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof EmuError) return error.code;
-    throw new Error(`expected an EmuError, got ${String(error)}`);
-  }
-  throw new Error('expected an EmuError, but the call succeeded');
-}
 
-export function expectCode(fn: () => unknown, code: string): void {
-  expect(errorCode(fn)).toBe(code);
-}
 
 export const EPOCH_MS = Date.UTC(2026, 0, 1);
 export const REGION = 'eu-west-1';

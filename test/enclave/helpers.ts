@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
-import { isEmuError } from '../../src/errors.ts';
 import { utf8, type RandomSource } from '../../src/crypto/index.ts';
 
 export function fixture(name: string): string {
@@ -14,25 +12,8 @@ export function pemBodyDer(pem: string): Uint8Array {
   return new Uint8Array(Buffer.from(body, 'base64'));
 }
 
-export function hex(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
-}
 
-export function hexOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
 
-/** Runs `fn` and checks it throws an EmuError with `code`. */
-export function expectCode(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, `expected ${code}`).toBeDefined();
-  if (!isEmuError(thrown, code)) throw new Error(`expected ${code}, got ${String(thrown)}`);
-}
 
 /** Deterministic, never-repeating bytes (a counter run through a simple mixer): enough for NSM tests. */
 export function counterRandom(seed = 1): RandomSource {
@@ -52,3 +33,6 @@ export function counterRandom(seed = 1): RandomSource {
 export function appFile(path: string, text: string): { path: string; data: Uint8Array } {
   return { path, data: utf8(text) };
 }
+
+export { expectCode } from '../helpers/errors.ts';
+export { hex, hexOf } from '../helpers/bytes.ts';
