@@ -102,3 +102,18 @@ describe('refusals', () => {
     expect(report.leaks).toEqual([]);
   });
 });
+
+describe('the enclave console', () => {
+  it('reaches the parent only in debug mode, and carries no secret there', async () => {
+    const world = new World({ seed: 1, debugMode: true });
+    await runFlow(world);
+    const lines = world.ledger.of('parent-admin').filter((o) => o.channel.startsWith('console'));
+    expect(lines.map((o) => new TextDecoder().decode(o.bytes))).toEqual([
+      expect.stringMatching(/booted/),
+      'KMS refused the data key: AccessDeniedException',
+    ]);
+    const normal = new World({ seed: 1 });
+    await runFlow(normal);
+    expect(normal.ledger.of('parent-admin').filter((o) => o.channel.startsWith('console'))).toEqual([]);
+  });
+});

@@ -8,6 +8,9 @@
   const STORAGE_PORT = 8001;
   const INFERENCE_PORT = 5000;
   const random = lib.randomFromNsm();
+  // The console reaches the parent only in debug mode; it never carries a secret either way.
+  const say = (line) => enclave.console.log(line);
+  say(`enclave ${enclave.enclaveId} booted (ABI v${enclave.abiVersion})`);
 
   // 1. Our key pair for KMS's reply: only this enclave can open CiphertextForRecipient.
   const recipientKey = lib.generateRsaKeyPair(random, 2048);
@@ -42,6 +45,7 @@
   const { status, body } = JSON.parse(lib.fromUtf8(kmsReply));
   const answer = JSON.parse(body);
   if (status !== 200) {
+    say(`KMS refused the data key: ${answer.__type}`);
     enclave.event('enclave.key-denied', { type: String(answer.__type) });
     throw new Error(`kms refused the data key: ${answer.__type}`);
   }
@@ -54,6 +58,7 @@
   lib.wipe(dataKey);
   const weightsRegion = memory.store(weightsBytes);
   const model = parseModel(memory.load(weightsRegion));
+  say(`model loaded: ${weightsBytes.length} bytes, ${model.parameterCount} parameters`);
   enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount });
 
   // 5. Serve attested, end-to-end encrypted inference: the parent relays ciphertext it cannot read.
