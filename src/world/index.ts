@@ -6,3 +6,17 @@ export { generateModelFile, parseModelFile, inferReference, DEFAULT_MODEL_SHAPE,
 export { attestedKeyPolicy, unattestedKeyPolicy } from './policies.ts';
 export { InferenceClient } from './client.ts';
 export { KmsEndpoint } from './kms-endpoint.ts';
+export {
+  deployModel,
+  launchEnclave,
+  clientInference,
+  scanParentMemory,
+  teardownEnclave,
+  ENCRYPTION_CONTEXT,
+  WEIGHTS_AAD,
+  PATHS,
+  type Deployment,
+  type LaunchedEnclave,
+  type InferenceOutcome,
+} from './phases.ts';
+export { openRelayControl, type RelayControl, type RelayDirection } from './parent-services.ts';

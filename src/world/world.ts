@@ -7,7 +7,7 @@ import { Simulator } from '../sim/index.ts';
 import { assert } from '../errors.ts';
 import { KmsEndpoint } from './kms-endpoint.ts';
 import { ACCOUNT_ID, ALL_DEFENCES, arns, type WorldDefences, type WorldOptions } from './options.ts';
-import { startParentServices } from './parent-services.ts';
+import { openRelayControl, startParentServices, type RelayControl } from './parent-services.ts';
 
 /** How long KMS and clients accept an attestation document after it was issued. */
 export const DOCUMENT_MAX_AGE_MS = 5 * 60 * 1000;
@@ -35,6 +35,8 @@ export class World {
   /** The image the parent will launch (the approved one unless the options say otherwise). */
   readonly launchImage: Uint8Array;
   readonly verifier: AttestationVerifier;
+  /** The parent-admin's hold on its own relays (attack scenarios drive it). */
+  readonly relayControl: RelayControl = openRelayControl();
 
   constructor(options: WorldOptions) {
     this.options = options;
@@ -65,7 +67,7 @@ export class World {
     });
     this.kmsEndpoint = new KmsEndpoint(this.sim, this.kms, observe);
     this.parent = this.host.createInstance({ roleArn: this.arns.parentRole, memoryMiB: 1024, cpuCount: 4 });
-    startParentServices({ vsock: this.host.vsock, parent: this.parent, kms: this.kmsEndpoint });
+    startParentServices({ vsock: this.host.vsock, parent: this.parent, kms: this.kmsEndpoint, control: this.relayControl });
     this.approvedImage = defaultEnclaveImage();
     this.approvedPcr0 = toHex(loadEnclaveImage(this.approvedImage).measurements.pcr0);
     this.launchImage = options.enclaveImage ?? this.approvedImage;
