@@ -61,13 +61,13 @@ export class Host {
   readonly region: string;
   readonly defences: HypervisorDefences;
   readonly memory: PhysicalMemory;
-  readonly vsock: VsockBus;
   readonly nitro: NitroController;
   readonly audit: AuditLog;
   readonly operator: OperatorApi;
   readonly #instances = new Map<string, ParentInstance>();
   readonly #enclaves = new Map<string, EnclaveRecord>();
   readonly #nsms = new Map<string, NsmDevice>();
+  readonly #observe: DeliveryObserver | undefined;
   readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
 
   constructor(options: HostOptions) {
@@ -75,10 +75,10 @@ export class Host {
     this.region = options.region ?? 'us-east-1';
     this.defences = options.defences ?? NITRO_DEFENCES;
     this.memory = new PhysicalMemory((options.memoryMiB ?? 4096) * 1024 * 1024);
-    this.vsock = new VsockBus({ sim: this.sim, ...(options.observe ? { observe: options.observe } : {}) });
     this.nitro = new NitroController(this.sim, this.region);
     this.audit = new AuditLog('host', () => this.sim.nowMs);
     this.#onConsole = options.onConsole;
+    this.#observe = options.observe;
     this.operator = new OperatorApi(this);
   }
 
@@ -103,7 +103,14 @@ export class Host {
   }
 
   /** Places a customer instance on the host (the control plane's job; audited as such). */
-  createInstance(options: { roleArn: string | null; memoryMiB: number; cpuCount: number; diskBytesMax?: number }): ParentInstance {
+  createInstance(options: {
+    roleArn: string | null;
+    memoryMiB: number;
+    cpuCount: number;
+    diskBytesMax?: number;
+    /** Whose instance this is, as the ledger names the principal (a co-tenant's is `co-tenant`). */
+    principal?: string;
+  }): ParentInstance {
     const random = this.sim.prng('host.instance-ids');
     const instanceId = `i-${toHex(random.bytes(9)).slice(0, 17)}`;
     this.audit.append('control-plane', 'instance.create', 'attempt', { instanceId, memoryMiB: options.memoryMiB });
@@ -115,13 +122,17 @@ export class Host {
       return current === owner || (!this.defences.enclaveMemoryIsolation && current.startsWith(`enclave:${instanceId}`));
     };
     const memory = new AddressSpace(this.memory, owner, frames, mayAccess);
+    // Each instance and its enclaves share one vsock domain, where CID 3 is that instance.
+    const vsock = new VsockBus({ sim: this.sim, ...(this.#observe ? { observe: this.#observe } : {}) });
+    const principal = options.principal ?? 'parent-admin';
+    vsock.attach(VMADDR_CID_PARENT, principal);
     const parent = new ParentInstance(
-      { instanceId, roleArn: options.roleArn, memoryMiB: options.memoryMiB, cpuCount: options.cpuCount },
+      { instanceId, roleArn: options.roleArn, memoryMiB: options.memoryMiB, cpuCount: options.cpuCount, principal },
       memory,
       new ParentDisk(options.diskBytesMax ?? 1 << 30),
+      vsock,
     );
     this.#instances.set(instanceId, parent);
-    this.vsock.attach(VMADDR_CID_PARENT, 'parent-admin');
     this.audit.append('control-plane', 'instance.create', 'ok', { instanceId });
     this.sim.record('host.instance-created', { instanceId, memoryMiB: options.memoryMiB });
     return parent;
@@ -170,7 +181,7 @@ export class Host {
       throw new EmuError('HV_ALREADY_TERMINATED', `${enclaveId} is already terminated`);
     }
     record.runtime.terminate();
-    this.vsock.detach(record.cid);
+    record.parent.vsock.detach(record.cid);
     if (this.defences.scrubOnRelease) this.memory.scrub(record.frames);
     this.memory.retag(record.frames, `instance:${record.parent.instanceId}`);
     record.parent.freeCpus += record.cpuCount;
@@ -191,7 +202,7 @@ export class Host {
       throw new EmuError('HV_BAD_MEMORY', `enclave memory must be a whole number of MiB, at least 64`);
     }
     const image = loadEnclaveImage(eif);
-    const cid = this.#pickCid(options.cid ?? 0);
+    const cid = this.#pickCid(parent, options.cid ?? 0);
     const uid = BigInt(this.sim.nowMs) * 65536n + BigInt(this.sim.prng('host.enclave-ids').below(65536));
     const enclaveId = `${parent.instanceId}-enc${uid.toString(16)}`;
     const moduleId = `${parent.instanceId}-enc${uid.toString(16).padStart(16, '0')}`;
@@ -210,7 +221,7 @@ export class Host {
       issuer: this.nitro.issuerFor(parent.instanceId, moduleId),
       random: this.sim.prng(`nsm.${moduleId}`),
     });
-    this.vsock.attach(cid, 'enclave');
+    parent.vsock.attach(cid, 'enclave');
     const enclaveMemory = new AddressSpace(this.memory, `enclave:${enclaveId}`, frames);
     const runtime = new EnclaveRuntime({
       sim: this.sim,
@@ -219,7 +230,7 @@ export class Host {
       appFiles: image.appFiles,
       entry: image.entry,
       nsm,
-      vsock: this.vsock,
+      vsock: parent.vsock,
       memory: enclaveMemory,
       console: (line) => {
         if (debugMode) this.#onConsole?.(enclaveId, line);
@@ -266,15 +277,15 @@ export class Host {
     return values;
   }
 
-  #pickCid(requested: number): number {
+  #pickCid(parent: ParentInstance, requested: number): number {
     if (requested !== 0) {
       if (!Number.isInteger(requested) || requested <= VMADDR_CID_PARENT || requested > 0xffff_fffe) {
         throw new EmuError('HV_BAD_CID', `enclave CID ${requested} is reserved or out of range`);
       }
-      if (this.vsock.isAttached(requested)) throw new EmuError('HV_CID_IN_USE', `CID ${requested} is in use`);
+      if (parent.vsock.isAttached(requested)) throw new EmuError('HV_CID_IN_USE', `CID ${requested} is in use`);
       return requested;
     }
-    for (let cid = 16; cid < 1 << 20; cid++) if (!this.vsock.isAttached(cid)) return cid;
+    for (let cid = 16; cid < 1 << 20; cid++) if (!parent.vsock.isAttached(cid)) return cid;
     throw new EmuError('HV_NO_FREE_CID', 'no free enclave CID');
   }
 }

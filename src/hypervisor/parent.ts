@@ -1,4 +1,5 @@
 import { EmuError } from '../errors.ts';
+import type { VsockBus } from '../ports/index.ts';
 import type { AddressSpace } from './memory.ts';
 
 /** The parent instance's disk: a flat namespace of files owned by the customer's admin. */
@@ -38,6 +39,8 @@ export interface ParentInstanceInfo {
   readonly roleArn: string | null;
   readonly memoryMiB: number;
   readonly cpuCount: number;
+  /** The principal that administers this instance (`parent-admin`, or `co-tenant` for another customer's). */
+  readonly principal: string;
 }
 
 /** A customer's EC2-style instance on the host: its memory, its disk, its vCPUs. */
@@ -45,11 +48,14 @@ export class ParentInstance {
   readonly info: ParentInstanceInfo;
   readonly memory: AddressSpace;
   readonly disk: ParentDisk;
+  /** The vsock domain of this instance and its enclaves. */
+  readonly vsock: VsockBus;
   state: InstanceState = 'running';
   freeCpus: number;
 
-  constructor(info: ParentInstanceInfo, memory: AddressSpace, disk: ParentDisk) {
+  constructor(info: ParentInstanceInfo, memory: AddressSpace, disk: ParentDisk, vsock: VsockBus) {
     this.info = info;
+    this.vsock = vsock;
     this.memory = memory;
     this.disk = disk;
     this.freeCpus = info.cpuCount;

@@ -116,7 +116,7 @@ export async function clientInference(world: World, enclave: EnclaveRecord, depl
     owners: ['client', 'parent-admin'],
     observe: (owner, channel, bytes) => world.observe(owner, channel, bytes),
   });
-  await relayClientToEnclave(world.host.vsock, enclave.cid, parentEnd, world.relayControl);
+  await relayClientToEnclave(world.parent.vsock, enclave.cid, parentEnd, world.relayControl);
   const client = new InferenceClient({
     verifier: world.verifier,
     random: sim.prng('client'),

@@ -67,7 +67,7 @@ export class World {
     });
     this.kmsEndpoint = new KmsEndpoint(this.sim, this.kms, observe);
     this.parent = this.host.createInstance({ roleArn: this.arns.parentRole, memoryMiB: 1024, cpuCount: 4 });
-    startParentServices({ vsock: this.host.vsock, parent: this.parent, kms: this.kmsEndpoint, control: this.relayControl });
+    startParentServices({ vsock: this.parent.vsock, parent: this.parent, kms: this.kmsEndpoint, control: this.relayControl });
     this.approvedImage = defaultEnclaveImage();
     this.approvedPcr0 = toHex(loadEnclaveImage(this.approvedImage).measurements.pcr0);
     this.launchImage = options.enclaveImage ?? this.approvedImage;
