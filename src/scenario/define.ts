@@ -1,0 +1,132 @@
+import type { EnclaveRecord, InstanceMetrics, InstanceSummary } from '../hypervisor/index.ts';
+import type { FramedConnection } from '../ports/index.ts';
+import type { Deployment, LaunchedEnclave, RelayControl, World, WorldDefences, WorldOptions } from '../world/index.ts';
+import type { Principal } from './principals.ts';
+
+/** The invariants of DESIGN.md; every checker is named after one. */
+export type InvariantName =
+  | 'INV-NO-CANARY'
+  | 'INV-KEYS-ATTESTED'
+  | 'INV-LINK'
+  | 'INV-FAIL-CLOSED'
+  | 'INV-AUDIT'
+  | 'INV-FRESH'
+  | 'INV-SCRUB'
+  | 'INV-DELIVERY';
+
+/** The three promises of DESIGN.md §1: P1 operators isolated, P2 customers isolate from themselves, P3 links secured. */
+export type PromiseId = 'P1' | 'P2' | 'P3';
+
+export type DefenceName = keyof WorldDefences;
+
+/** Plain, JSON-serialisable data about a scenario: what the catalogue lists and reports carry. */
+export interface ScenarioMeta {
+  /** The catalogue id, e.g. `PA-03`. */
+  readonly id: string;
+  /** A slug `<attacker>.<surface>.<what>`, e.g. `pa.kms.replay-attestation`. */
+  readonly name: string;
+  readonly title: string;
+  readonly attacker: Principal;
+  readonly promises: readonly PromiseId[];
+  readonly invariants: readonly InvariantName[];
+  readonly tags: { readonly attack: readonly string[]; readonly atlas: readonly string[] };
+  /** The switch the negative control turns off (null only for `expect: 'succeeds'`). */
+  readonly defence: DefenceName | null;
+  readonly expect: 'blocked' | 'succeeds';
+  /** For people: what is tried, what stops it, what the control shows. */
+  readonly teaching: string;
+}
+
+/** A read-only verdict of one checker. */
+export interface CheckVerdict {
+  readonly invariant: InvariantName | `SCENARIO-${string}`;
+  readonly held: boolean;
+  readonly detail: string;
+}
+
+/** The parent-admin's capabilities: its instance, its IAM role, its relays. Every byte obtained is ledgered. */
+export interface ParentAdminHandle {
+  readonly instanceId: string;
+  readMemory(address: number, length: number): Uint8Array;
+  /** Reads every page of its memory that holds data; returns how many. */
+  scanMemory(channel?: string): number;
+  readDisk(path: string): Uint8Array;
+  writeDisk(path: string, data: Uint8Array): void;
+  listDisk(): string[];
+  /** A KMS call signed with the instance role (status and parsed body; blobs base64 as on the wire). */
+  kms(operation: string, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
+  launchEnclave(options: { image?: Uint8Array; debugMode?: boolean; memoryMiB?: number }): Promise<LaunchedEnclave>;
+  terminateEnclave(enclaveId: string): void;
+  /** Console lines of its debug-mode enclaves seen so far. */
+  consoleLines(): string[];
+  /** Its own relays: filter, drop, replay, inject, reroute KMS traffic. */
+  readonly relay: RelayControl;
+  /** Opens a connection to one of its enclaves' vsock ports (as its own software can). */
+  connectToEnclave(cid: number, port: number): Promise<FramedConnection>;
+}
+
+/** The infrastructure operator's capabilities: the host's management API, and nothing that reads guests. */
+export interface OperatorHandle {
+  listInstances(): InstanceSummary[];
+  metrics(instanceId: string): InstanceMetrics;
+  stopInstance(instanceId: string): void;
+  startInstance(instanceId: string): void;
+  /** Present only when the host is built as a conventional hypervisor (negative controls). */
+  readonly dumpGuestMemory: ((instanceId: string) => Uint8Array) | undefined;
+}
+
+/** Another customer on the same host: its own instance (memory, disk, role) and its own enclaves. */
+export interface CoTenantHandle extends Omit<ParentAdminHandle, 'relay'> {}
+
+export interface AttackerHandles {
+  readonly 'parent-admin'?: ParentAdminHandle;
+  readonly operator?: OperatorHandle;
+  readonly 'co-tenant'?: CoTenantHandle;
+}
+
+/** What setup, attack, check and revert receive. */
+export interface ScenarioContext {
+  readonly world: World;
+  readonly seed: number;
+  /** False in the negative control run (the scenario's defence is off). */
+  readonly defended: boolean;
+  /** Only the handles the scenario's attacker principal holds. */
+  readonly attacker: AttackerHandles;
+  /** Narration for people and reports. */
+  note(text: string): void;
+  /** Files bytes the attacker obtained outside the handles (e.g. decoded from a reply) in its ledger. */
+  loot(channel: string, data: Uint8Array | string): void;
+  /** The standard setup: the owner deploys the model and the parent launches the approved enclave, which gets its key. */
+  deployAndLaunch(options?: { image?: Uint8Array; debugMode?: boolean }): Promise<{ deployment: Deployment; enclave: EnclaveRecord; ready: boolean }>;
+  /** Records that an integrity failure happened and whether it was typed and changed nothing (INV-FAIL-CLOSED). */
+  failClosed(label: string, outcome: { typed: boolean; stateUnchanged: boolean; detail: string }): void;
+}
+
+export interface ScenarioDefinition<State = unknown> extends ScenarioMeta {
+  /** World options for both runs (the control additionally turns `defence` off). */
+  readonly world?: Omit<WorldOptions, 'seed' | 'defences'>;
+  setup?(ctx: ScenarioContext): Promise<State>;
+  attack(ctx: ScenarioContext, state: State): Promise<void>;
+  /** Scenario-specific checks; read only. The global checkers always run too. */
+  check?(ctx: ScenarioContext, state: State): CheckVerdict[];
+  /** For interactive demos: undo what the attack changed (tests simply drop the world). */
+  revert?(ctx: ScenarioContext, state: State): Promise<void>;
+}
+
+export interface Scenario<State = unknown> extends ScenarioDefinition<State> {
+  readonly kind: 'scenario';
+}
+
+const SLUG = /^[a-z]+(\.[a-z0-9-]+)+$/;
+const CATALOGUE_ID = /^[A-Z]{2,4}-\d{2}$|^[A-Z][A-Z0-9-]+$/;
+
+/** Declares a scenario; the metadata is validated here so a bad definition fails at import, not mid-run. */
+export function defineScenario<State>(definition: ScenarioDefinition<State>): Scenario<State> {
+  const problems: string[] = [];
+  if (!CATALOGUE_ID.test(definition.id)) problems.push(`id ${JSON.stringify(definition.id)} is not a catalogue id like PA-03`);
+  if (!SLUG.test(definition.name)) problems.push(`name ${JSON.stringify(definition.name)} is not a slug like pa.kms.replay-attestation`);
+  if (definition.expect === 'blocked' && definition.defence === null) problems.push('a blocked scenario must name the defence its control turns off');
+  if (definition.invariants.length === 0) problems.push('a scenario names at least one invariant');
+  if (problems.length > 0) throw new TypeError(`scenario ${definition.id}: ${problems.join('; ')}`);
+  return Object.freeze({ ...definition, kind: 'scenario' as const });
+}
