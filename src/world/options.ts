@@ -1,13 +1,71 @@
 import { NITRO_DEFENCES, type HypervisorDefences } from '../hypervisor/index.ts';
 import type { FaultPlan, LogSink } from '../sim/index.ts';
 
-/** Every defence of the world, each with a switch (DESIGN.md: negative controls). */
+/**
+ * Every defence of the world, each with a switch (DESIGN.md: negative controls). A scenario names the
+ * one it relies on; its control run turns that one off. Each switch is wired where its defence lives.
+ */
 export interface WorldDefences extends HypervisorDefences {
   /** The model key's policy releases it only to the approved image's PCR0. Off: the parent's role may Decrypt. */
   readonly attestedKeyPolicy: boolean;
+  // Host and platform
+  /** Operator actions are audited before they act. Off: they act unaudited (OP-06). */
+  readonly auditBeforeEffect: boolean;
+  /** Only signed platform firmware is deployed. Off: an operator's unsigned build boots (OP-07). */
+  readonly signedFirmwareOnly: boolean;
+  /** A crashed or killed enclave leaves no dump outside it. Off: a core dump lands on the parent (OP-11). */
+  readonly noCrashDumps: boolean;
+  /** The NSM refuses to extend or lock a locked PCR. Off: it accepts (PA-10). */
+  readonly nsmLockEnforced: boolean;
+  /** Revoked platform certificates are refused by verifiers. Off: revocation is ignored (RB-05). */
+  readonly revocationChecked: boolean;
+  // KMS
+  /** KMS trusts only its pinned root, never the document's cabundle[0]. Off: it trusts the bundle (PA-04). */
+  readonly kmsPinnedRoot: boolean;
+  /** With a Recipient, KMS returns secrets only encrypted to the document's public key. Off: in plaintext (PA-03, PA-05). */
+  readonly kmsRecipientEncryption: boolean;
+  /** Attestation nonces are single-use. Off: a nonce may be reused (PA-11). */
+  readonly kmsNonceSingleUse: boolean;
+  /** Documents older than the maximum age are refused. Off: any age is accepted (PA-14). */
+  readonly kmsDocumentFreshness: boolean;
+  /** KMS refuses key policies the linter flags as errors. Off: it stores them (KP-01…KP-07). */
+  readonly policyLint: boolean;
+  // Enclave application (these change the measured image, and the owner approves that image)
+  /** The enclave talks to KMS over an authenticated channel to a pinned KMS certificate. Off: plain frames (PA-01, PA-02, PA-09). */
+  readonly kmsChannelPinned: boolean;
+  /** The app draws randomness only from NSM GetRandom. Off: it seeds from parent-supplied bytes (PA-15). */
+  readonly appEntropyFromNsm: boolean;
+  /** The app accepts only AEAD-authenticated inputs (weights, config). Off: it loads what the parent supplies (PA-18, RB-04). */
+  readonly appAuthenticatesInputs: boolean;
+  /** The app's console and logs carry no secret. Off: it logs verbosely, secrets included (PA-19). */
+  readonly appLogHygiene: boolean;
+  /** Sealed state carries a version checked against a monotonic counter. Off: any old blob is accepted (RB-01). */
+  readonly sealedStateVersioned: boolean;
+  // Clients
+  /** Clients attest the enclave (root, PCR0, nonce, key binding) before sending data. Off: they trust the relay (PA-12, PA-13). */
+  readonly clientVerifiesAttestation: boolean;
 }
 
-export const ALL_DEFENCES: WorldDefences = Object.freeze({ ...NITRO_DEFENCES, attestedKeyPolicy: true });
+export const ALL_DEFENCES: WorldDefences = Object.freeze({
+  ...NITRO_DEFENCES,
+  attestedKeyPolicy: true,
+  auditBeforeEffect: true,
+  signedFirmwareOnly: true,
+  noCrashDumps: true,
+  nsmLockEnforced: true,
+  revocationChecked: true,
+  kmsPinnedRoot: true,
+  kmsRecipientEncryption: true,
+  kmsNonceSingleUse: true,
+  kmsDocumentFreshness: true,
+  policyLint: true,
+  kmsChannelPinned: true,
+  appEntropyFromNsm: true,
+  appAuthenticatesInputs: true,
+  appLogHygiene: true,
+  sealedStateVersioned: true,
+  clientVerifiesAttestation: true,
+});
 
 export const DEFENCE_NAMES = Object.keys(ALL_DEFENCES) as ReadonlyArray<keyof WorldDefences>;
 
