@@ -67,6 +67,7 @@ export class Host {
   readonly #instances = new Map<string, ParentInstance>();
   readonly #enclaves = new Map<string, EnclaveRecord>();
   readonly #nsms = new Map<string, NsmDevice>();
+  readonly #released: { readonly enclaveId: string; readonly frames: readonly number[] }[] = [];
   readonly #observe: DeliveryObserver | undefined;
   readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
 
@@ -88,6 +89,11 @@ export class Host {
 
   get enclaves(): readonly EnclaveRecord[] {
     return [...this.#enclaves.values()];
+  }
+
+  /** Enclaves terminated so far and the frames each gave back (read-only, for INV-SCRUB checkers). */
+  get releasedEnclaves(): readonly { readonly enclaveId: string; readonly frames: readonly number[] }[] {
+    return [...this.#released];
   }
 
   instance(instanceId: string): ParentInstance {
@@ -186,6 +192,7 @@ export class Host {
     this.memory.retag(record.frames, `instance:${record.parent.instanceId}`);
     record.parent.freeCpus += record.cpuCount;
     record.state = 'terminated';
+    this.#released.push(Object.freeze({ enclaveId, frames: Object.freeze([...record.frames]) }));
     this.#enclaves.delete(enclaveId);
     this.#nsms.delete(enclaveId);
     this.audit.append(actor, 'enclave.terminate', 'ok', { enclaveId, scrubbed: this.defences.scrubOnRelease });

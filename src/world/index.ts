@@ -19,4 +19,4 @@ export {
   type LaunchedEnclave,
   type InferenceOutcome,
 } from './phases.ts';
-export { openRelayControl, type RelayControl, type RelayDirection } from './parent-services.ts';
+export { openRelayControl, startParentServices, type RelayControl, type RelayDirection } from './parent-services.ts';

@@ -58,7 +58,7 @@ export function startParentServices(options: {
       enclaveSide.close();
       return;
     }
-    const kmsSide = kms.connect('parent-admin', { arn: roleArn });
+    const kmsSide = kms.connect(parent.info.principal, { arn: roleArn });
     void relay(enclaveSide, kmsSide, control, 'to-kms');
     void relay(kmsSide, enclaveSide, control, 'to-enclave');
   });

@@ -56,7 +56,7 @@ export class World {
       region: options.region ?? 'us-east-1',
       defences: this.defences,
       observe,
-      onConsole: (enclaveId, line) => this.ledger.record('parent-admin', `console ${enclaveId}`, line),
+      onConsole: (enclaveId, line) => this.observe(this.host.enclaves.find((e) => e.enclaveId === enclaveId)?.parent.info.principal ?? 'parent-admin', `console ${enclaveId}`, line),
     });
     this.kms = new KmsService({
       sim: this.sim,
