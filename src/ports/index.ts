@@ -1,4 +1,16 @@
-export { PipeEnd, createPipe, type PipeOptions, type DeliveryObserver, type EndOwner } from './stream.ts';
+export {
+  PipeEnd,
+  createPipe,
+  linkOf,
+  PIPE_FAULT_KINDS,
+  PIPE_LINKS,
+  PIPE_DELAY_NS_MAX,
+  PIPE_HOLD_NS_MAX,
+  type PipeFaultKind,
+  type PipeOptions,
+  type DeliveryObserver,
+  type EndOwner,
+} from './stream.ts';
 export { FramedConnection, FRAME_BYTES_MAX } from './framing.ts';
 export {
   VsockBus,

@@ -34,6 +34,10 @@ export class VsockBus {
   readonly #observe: DeliveryObserver | undefined;
   readonly #listeners = new Map<string, { owner: EndOwner; accept: VsockAcceptor }>();
   readonly #cids = new Map<number, EndOwner>();
+  /** Server ends each listener accepted, so a crash of the process behind it can close them all. */
+  readonly #accepted = new Map<string, PipeEnd[]>();
+  /** Listeners whose process crashed: their port refuses until `restart`. */
+  readonly #crashed = new Map<string, { owner: EndOwner; accept: VsockAcceptor }>();
   #ephemeralPort = 49152;
 
   constructor(options: VsockOptions) {
@@ -73,6 +77,32 @@ export class VsockBus {
     this.#listeners.delete(`${address.cid}:${address.port}`);
   }
 
+  /**
+   * The process behind a listener dies (a fault plan's proxy crash): every connection it accepted
+   * closes and the port refuses new ones until `restart`. Returns whether a listener was there.
+   */
+  crash(address: VsockAddress): boolean {
+    const key = `${address.cid}:${address.port}`;
+    const listener = this.#listeners.get(key);
+    if (listener === undefined) return false;
+    this.#listeners.delete(key);
+    this.#crashed.set(key, listener);
+    for (const end of this.#accepted.get(key)?.splice(0) ?? []) end.close();
+    this.#sim.record('vsock.crash', { address: key });
+    return true;
+  }
+
+  /** The crashed process is started again with the same code: new connections work again. */
+  restart(address: VsockAddress): boolean {
+    const key = `${address.cid}:${address.port}`;
+    const listener = this.#crashed.get(key);
+    if (listener === undefined || this.#listeners.has(key) || !this.#cids.has(address.cid)) return false;
+    this.#crashed.delete(key);
+    this.#listeners.set(key, listener);
+    this.#sim.record('vsock.restart', { address: key });
+    return true;
+  }
+
   /** Connects after one round trip of virtual time; refused when nobody listens. */
   async connect(fromCid: number, to: VsockAddress): Promise<PipeEnd> {
     const owner = this.#cids.get(fromCid);
@@ -92,7 +122,18 @@ export class VsockBus {
       ...(this.#observe ? { observe: this.#observe } : {}),
     });
     this.#sim.record('vsock.connect', { from: `${fromCid}:${port}`, to: `${to.cid}:${to.port}` });
+    this.#track(`${to.cid}:${to.port}`, remote);
     listener.accept(remote, { cid: fromCid, port });
     return local;
   }
+
+  #track(key: string, end: PipeEnd): void {
+    const ends = (this.#accepted.get(key) ?? []).filter((e) => !e.closed);
+    // Bounded: a server holds at most this many live connections in the bookkeeping.
+    if (ends.length >= ACCEPTED_TRACKED_MAX) ends.shift();
+    ends.push(end);
+    this.#accepted.set(key, ends);
+  }
 }
+
+const ACCEPTED_TRACKED_MAX = 4096;

@@ -14,6 +14,7 @@ export class Faults {
   readonly plan: FaultPlan;
   readonly #prng: Prng;
   readonly #fired = new Map<string, number>();
+  #paused = 0;
 
   constructor(plan: FaultPlan, prng: Prng) {
     for (const [site, rate] of Object.entries(plan)) {
@@ -32,10 +33,32 @@ export class Faults {
   /** Draws only for armed sites, so an empty plan consumes no randomness and changes no trace. */
   maybe(site: string): boolean {
     const rate = this.plan[site];
-    if (rate === undefined || rate.numerator === 0) return false;
+    if (rate === undefined || rate.numerator === 0 || this.#paused > 0) return false;
     const fire = this.#prng.chance(rate.numerator, rate.denominator);
     if (fire) this.#fired.set(site, (this.#fired.get(site) ?? 0) + 1);
     return fire;
+  }
+
+  /** True when some site can fire (a non-empty plan that is not paused). */
+  get active(): boolean {
+    return this.#paused === 0 && Object.values(this.plan).some((rate) => rate.numerator > 0);
+  }
+
+  /**
+   * Holds every site quiet while set-up that is not under test runs (the owner's deployment); nests.
+   * While paused nothing draws, exactly as with an empty plan.
+   */
+  pause(): void {
+    this.#paused++;
+  }
+
+  resume(): void {
+    if (this.#paused > 0) this.#paused--;
+  }
+
+  /** A bounded amount for a fault that fired (extra latency, a hold time): uniform in [0, bound). */
+  amount(bound: number): number {
+    return this.#prng.below(bound);
   }
 
   fired(): Readonly<Record<string, number>> {

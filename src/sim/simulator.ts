@@ -36,6 +36,8 @@ export class Simulator {
   readonly faults: Faults;
   readonly #queue: EventQueue;
   readonly #streams = new Map<string, Prng>();
+  /** Seqs of events whose timer was cancelled: they neither run nor advance the clock. */
+  readonly #cancelled = new Set<number>();
   #nowNs = 0;
   #seq = 0;
   #eventsRun = 0;
@@ -68,7 +70,7 @@ export class Simulator {
   }
 
   get pending(): number {
-    return this.#queue.size;
+    return this.#queue.size - this.#cancelled.size;
   }
 
   /** The named random stream; the same name always returns the same stream object. */
@@ -81,11 +83,57 @@ export class Simulator {
     return stream;
   }
 
-  schedule(delayNs: number, label: string, run: () => void): void {
+  /** Returns a cancel function: a cancelled event never runs and never moves the clock (timeouts that did not fire). */
+  schedule(delayNs: number, label: string, run: () => void): () => void {
     assert(Number.isSafeInteger(delayNs) && delayNs >= 0, `delay must be a non-negative integer ns, got ${delayNs}`);
     const timeNs = this.#nowNs + delayNs;
     assert(Number.isSafeInteger(timeNs), 'virtual time overflowed 2^53 ns');
-    this.#queue.push({ timeNs, seq: this.#seq++, label, run });
+    const seq = this.#seq++;
+    let done = false;
+    this.#queue.push({
+      timeNs,
+      seq,
+      label,
+      run: () => {
+        done = true;
+        run();
+      },
+    });
+    return () => {
+      if (done) return;
+      done = true;
+      this.#cancelled.add(seq);
+    };
+  }
+
+  /**
+   * Races `work` against `delayNs` of virtual time: its value, or `onTimeout()`'s error once the time
+   * passed. The timer is cancelled as soon as `work` settles, so a timeout that did not fire leaves no
+   * trace and no pending event.
+   */
+  withTimeout<T>(work: Promise<T>, delayNs: number, onTimeout: () => Error, label = 'timeout'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const cancel = this.schedule(delayNs, label, () => {
+        if (settled) return;
+        settled = true;
+        reject(onTimeout());
+      });
+      work.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          cancel();
+          reject(error as Error);
+        },
+      );
+    });
   }
 
   /** Resolves after `delayNs` of virtual time. */
@@ -103,6 +151,7 @@ export class Simulator {
 
   /** Runs one event; returns false when the queue is empty. */
   step(): boolean {
+    this.#dropCancelled();
     const event = this.#queue.pop();
     if (event === undefined) return false;
     assert(event.timeNs >= this.#nowNs, 'time went backwards');
@@ -112,11 +161,19 @@ export class Simulator {
     return true;
   }
 
+  #dropCancelled(): void {
+    for (let next = this.#queue.peek(); next !== undefined && this.#cancelled.has(next.seq); next = this.#queue.peek()) {
+      this.#queue.pop();
+      this.#cancelled.delete(next.seq);
+    }
+  }
+
   /** Runs events (letting promise continuations settle between them) until the queue drains or a limit hits. */
   async run(limits: RunLimits = {}): Promise<void> {
     const eventsMax = limits.eventsMax ?? 10_000_000;
     for (let i = 0; i < eventsMax; i++) {
       await settleMicrotasks();
+      this.#dropCancelled();
       const next = this.#queue.peek();
       if (next === undefined) return;
       if (limits.untilNs !== undefined && next.timeNs > limits.untilNs) {
