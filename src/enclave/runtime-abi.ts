@@ -30,7 +30,17 @@ export interface EnclaveAbi {
   readonly lib: EnclaveLibrary;
   /** Signals the platform that the app reached a milestone (readiness, a served request); shows in the trace. */
   event(kind: string, fields?: Record<string, string | number | boolean>): void;
+  /** Resolves after `ns` of the platform's (virtual) time: the app's only timer, for back-off between retries. */
+  sleep(ns: number): Promise<void>;
+  /**
+   * `work`'s value, or a rejection with code ENCLAVE_TIMEOUT once `ns` passed without it: how an app
+   * bounds every wait on a peer, since a relay may drop what it was sent.
+   */
+  withTimeout<T>(work: Promise<T>, ns: number, what: string): Promise<T>;
 }
+
+/** Bound on one `sleep`/`withTimeout` of an app: one virtual minute. */
+export const ENCLAVE_WAIT_NS_MAX = 60_000_000_000;
 
 export interface AbiConnection {
   send(message: Uint8Array): void;

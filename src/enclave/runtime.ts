@@ -10,7 +10,7 @@ import {
 import type { Simulator } from '../sim/index.ts';
 import { NsmClient, type NsmDevice } from './nsm.ts';
 import { runEnclaveApp } from './realm.ts';
-import type { AbiConnection, EnclaveAbi } from './runtime-abi.ts';
+import { ENCLAVE_WAIT_NS_MAX, type AbiConnection, type EnclaveAbi } from './runtime-abi.ts';
 import { createEnclaveLibrary } from './runtime-library.ts';
 
 /** The enclave's memory as the hypervisor maps it: its own pages only. */
@@ -33,6 +33,9 @@ export interface EnclaveBootOptions {
   /** The console; the hypervisor connects it to the parent only in debug mode. */
   readonly console: (line: string) => void;
 }
+
+/** How long boot waits for the parent's heartbeat echo (virtual time). */
+export const HEARTBEAT_TIMEOUT_NS = 1_000_000_000;
 
 export type EnclaveRunState = 'booting' | 'running' | 'failed' | 'terminated';
 
@@ -65,7 +68,10 @@ export class EnclaveRuntime {
     const { sim, vsock, cid, enclaveId } = this.#options;
     const heartbeat = await vsock.connect(cid, { cid: VMADDR_CID_PARENT, port: HEARTBEAT_PORT });
     heartbeat.send(Uint8Array.of(HEARTBEAT_BYTE));
-    const echo = await heartbeat.read();
+    // Bounded: a lost heartbeat fails the boot (as nitro-cli gives up) instead of hanging it.
+    const echo = await sim
+      .withTimeout(heartbeat.read(), HEARTBEAT_TIMEOUT_NS, () => new EmuError('ENCLAVE_HEARTBEAT_FAILED', `${enclaveId}: no heartbeat echo`))
+      .catch(() => null);
     heartbeat.close();
     if (echo === null || echo.length !== 1 || echo[0] !== HEARTBEAT_BYTE) {
       this.#state = 'failed';
@@ -114,6 +120,12 @@ export class EnclaveRuntime {
     const alive = () => {
       if (this.#state === 'terminated') throw new EmuError('ENCLAVE_TERMINATED', `${enclaveId} was terminated`);
     };
+    const waitNs = (ns: number) => {
+      if (!Number.isSafeInteger(ns) || ns < 0 || ns > ENCLAVE_WAIT_NS_MAX) {
+        throw new EmuError('ENCLAVE_BAD_WAIT', `${enclaveId}: a wait must be 0…${ENCLAVE_WAIT_NS_MAX} ns, got ${String(ns)}`);
+      }
+      return ns;
+    };
     return Object.freeze({
       abiVersion: 1 as const,
       enclaveId,
@@ -140,6 +152,7 @@ export class EnclaveRuntime {
       memory: Object.freeze({
         bytesTotal: memory.bytesTotal,
         store: (bytes: Uint8Array) => {
+          alive();
           const address = this.#heapTop;
           if (address + bytes.length > memory.bytesTotal) {
             throw new EmuError('ENCLAVE_OUT_OF_MEMORY', `${enclaveId}: ${bytes.length} bytes do not fit`);
@@ -154,6 +167,18 @@ export class EnclaveRuntime {
       lib: createEnclaveLibrary(() => client.getRandom()),
       event: (kind: string, fields: Record<string, string | number | boolean> = {}) =>
         sim.record(`app.${kind}`, { enclaveId, ...fields }),
+      sleep: async (ns: number) => {
+        alive();
+        await sim.sleep(waitNs(ns), `enclave ${enclaveId} sleep`);
+        alive();
+      },
+      withTimeout: <T>(work: Promise<T>, ns: number, what: string) =>
+        sim.withTimeout(
+          Promise.resolve(work),
+          waitNs(ns),
+          () => new EmuError('ENCLAVE_TIMEOUT', `${enclaveId}: no ${String(what)} within ${ns} ns`),
+          `enclave ${enclaveId} timeout`,
+        ),
     });
   }
 }

@@ -16,32 +16,55 @@
   const recipientKey = lib.generateRsaKeyPair(random, 2048);
   enclave.event('enclave.recipient-key', { bits: 2048 });
 
+  // Every wait on the parent is bounded and retried: its relays may drop, delay or duplicate what they
+  // carry, and its proxy may restart. Each attempt uses a fresh connection, so a late or duplicated reply
+  // to an earlier attempt is never taken for this one's.
+  const ATTEMPTS_MAX = 4;
+  const REPLY_TIMEOUT_NS = 2_000_000_000;
+  const BACKOFF_NS = 50_000_000;
+  async function exchange(port, makeMessage, what) {
+    let lastError = null;
+    for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+      if (attempt > 0) await enclave.sleep(BACKOFF_NS * 2 ** (attempt - 1));
+      let connection = null;
+      try {
+        connection = await vsock.connect(PARENT_CID, port);
+        connection.send(makeMessage());
+        const reply = await enclave.withTimeout(connection.receive(), REPLY_TIMEOUT_NS, what);
+        if (reply !== null) return reply;
+        lastError = new Error('connection closed without a reply');
+      } catch (error) {
+        lastError = error;
+      } finally {
+        if (connection !== null) connection.close();
+      }
+    }
+    throw new Error(`${what}: no reply after ${ATTEMPTS_MAX} attempts (${lastError === null ? '?' : lastError.message})`);
+  }
+
   // 2. The sealed model and its sealed data key, fetched through the parent (ciphertext only).
-  const storage = await vsock.connect(PARENT_CID, STORAGE_PORT);
   const fetchFile = async (path) => {
-    storage.send(lib.utf8(JSON.stringify({ op: 'get', path })));
-    const reply = await storage.receive();
-    if (reply === null || reply.length < 1 || reply[0] !== 0) throw new Error(`storage: cannot get ${path}`);
+    const reply = await exchange(STORAGE_PORT, () => lib.utf8(JSON.stringify({ op: 'get', path })), `storage ${path}`);
+    if (reply.length < 1 || reply[0] !== 0) throw new Error(`storage: cannot get ${path}`);
     return reply.subarray(1);
   };
   const manifest = JSON.parse(lib.fromUtf8(await fetchFile('model/manifest.json')));
   const sealedDataKey = await fetchFile(manifest.dataKeyPath);
   const sealedWeights = await fetchFile(manifest.weightsPath);
-  storage.close();
 
   // 3. Attested Decrypt: KMS checks the document and the key policy, then encrypts the data key to us.
-  const attestation = nsm.attestation({ publicKey: recipientKey.spki });
-  const kms = await vsock.connect(PARENT_CID, KMS_PROXY_PORT);
-  const request = {
-    KeyId: manifest.keyId,
-    CiphertextBlob: lib.toBase64(sealedDataKey),
-    EncryptionContext: manifest.encryptionContext,
-    Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: lib.toBase64(attestation) },
+  // A retry attests afresh, so every request carries a document as new as the attempt.
+  const decryptRequest = () => {
+    const attestation = nsm.attestation({ publicKey: recipientKey.spki });
+    const request = {
+      KeyId: manifest.keyId,
+      CiphertextBlob: lib.toBase64(sealedDataKey),
+      EncryptionContext: manifest.encryptionContext,
+      Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: lib.toBase64(attestation) },
+    };
+    return lib.utf8(JSON.stringify({ target: 'TrentService.Decrypt', body: JSON.stringify(request) }));
   };
-  kms.send(lib.utf8(JSON.stringify({ target: 'TrentService.Decrypt', body: JSON.stringify(request) })));
-  const kmsReply = await kms.receive();
-  kms.close();
-  if (kmsReply === null) throw new Error('kms: no reply');
+  const kmsReply = await exchange(KMS_PROXY_PORT, decryptRequest, 'kms Decrypt');
   const { status, body } = JSON.parse(lib.fromUtf8(kmsReply));
   const answer = JSON.parse(body);
   if (status !== 200) {
@@ -62,7 +85,8 @@
   enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount });
 
   // 5. Serve attested, end-to-end encrypted inference: the parent relays ciphertext it cannot read.
-  vsock.listen(INFERENCE_PORT, (connection) => void serve(connection));
+  // A session whose client went away mid-answer ends quietly; it never takes the server down.
+  vsock.listen(INFERENCE_PORT, (connection) => void serve(connection).catch(() => connection.close()));
   enclave.event('enclave.ready', { port: INFERENCE_PORT });
 
   async function serve(connection) {
