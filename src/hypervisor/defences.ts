@@ -7,12 +7,34 @@ export interface HypervisorDefences {
   readonly enclaveMemoryIsolation: boolean;
   /** Pages are zeroed before they return to the parent. Off: leftovers stay readable. */
   readonly scrubOnRelease: boolean;
-  /** The operator API has no call that returns guest memory. Off: a conventional `dumpGuestMemory` exists. */
+  /**
+   * The operator API has no call that returns guest memory or vCPU state, no snapshot of a running
+   * enclave and no shell. Off: a conventional `dumpGuestMemory`, `readVcpuState`, `snapshotInstance`
+   * and `openShell` exist (OP-01, OP-02, OP-04, OP-05).
+   */
   readonly closedOperatorApi: boolean;
+  /**
+   * A guest's second-level page table maps only its own frames. Off: a conventional hypervisor's bug
+   * maps a window onto all of host memory above every guest's RAM, so a co-tenant reaches others' frames (CT-01).
+   */
+  readonly guestMemoryIsolation: boolean;
+  /**
+   * Operator actions are in the audit log before they act, and no API edits the log. Off: they act
+   * unaudited, and the operator may rewrite the log (OP-06). The host's effects journal records either way.
+   */
+  readonly auditBeforeEffect: boolean;
+  /** Only firmware signed by the platform's firmware key boots (measured boot). Off: an operator's unsigned build boots (OP-07). */
+  readonly signedFirmwareOnly: boolean;
+  /** A killed or crashed enclave leaves no dump outside it. Off: a core dump of its pages lands on the parent's disk (OP-11). */
+  readonly noCrashDumps: boolean;
 }
 
 export const NITRO_DEFENCES: HypervisorDefences = Object.freeze({
   enclaveMemoryIsolation: true,
   scrubOnRelease: true,
   closedOperatorApi: true,
+  guestMemoryIsolation: true,
+  auditBeforeEffect: true,
+  signedFirmwareOnly: true,
+  noCrashDumps: true,
 });

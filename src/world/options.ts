@@ -8,13 +8,10 @@ import type { FaultPlan, LogSink } from '../sim/index.ts';
 export interface WorldDefences extends HypervisorDefences {
   /** The model key's policy releases it only to the approved image's PCR0. Off: the parent's role may Decrypt. */
   readonly attestedKeyPolicy: boolean;
-  // Host and platform
-  /** Operator actions are audited before they act. Off: they act unaudited (OP-06). */
-  readonly auditBeforeEffect: boolean;
-  /** Only signed platform firmware is deployed. Off: an operator's unsigned build boots (OP-07). */
-  readonly signedFirmwareOnly: boolean;
-  /** A crashed or killed enclave leaves no dump outside it. Off: a core dump lands on the parent (OP-11). */
-  readonly noCrashDumps: boolean;
+  // Host and platform: auditBeforeEffect (OP-06), signedFirmwareOnly (OP-07), noCrashDumps (OP-11),
+  // guestMemoryIsolation (CT-01) and closedOperatorApi (OP-01/02/04/05) live in HypervisorDefences.
+  /** The owner puts only ciphertext of the weights on the parent's disk. Off: it also stages the plaintext model file there (OP-08). */
+  readonly weightsEncryptedAtRest: boolean;
   /** The NSM refuses to extend or lock a locked PCR. Off: it accepts (PA-10). */
   readonly nsmLockEnforced: boolean;
   /** Revoked platform certificates are refused by verifiers. Off: revocation is ignored (RB-05). */
@@ -49,9 +46,7 @@ export interface WorldDefences extends HypervisorDefences {
 export const ALL_DEFENCES: WorldDefences = Object.freeze({
   ...NITRO_DEFENCES,
   attestedKeyPolicy: true,
-  auditBeforeEffect: true,
-  signedFirmwareOnly: true,
-  noCrashDumps: true,
+  weightsEncryptedAtRest: true,
   nsmLockEnforced: true,
   revocationChecked: true,
   kmsPinnedRoot: true,
