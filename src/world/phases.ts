@@ -11,7 +11,13 @@ import { DOCUMENT_MAX_AGE_MS, type World } from './world.ts';
 
 export const ENCRYPTION_CONTEXT: Readonly<Record<string, string>> = { model: 'tiny-mlp', purpose: 'inference' };
 export const WEIGHTS_AAD = 'nitro-emu model weights v1';
-export const PATHS = { weights: 'model/weights.enc', dataKey: 'model/datakey.blob', manifest: 'model/manifest.json' } as const;
+export const PATHS = {
+  weights: 'model/weights.enc',
+  dataKey: 'model/datakey.blob',
+  manifest: 'model/manifest.json',
+  /** Written only when `weightsEncryptedAtRest` is off. */
+  plaintextStaging: 'staging/model.bin',
+} as const;
 
 /** What the owner put in place: the key, the sealed weights on the parent's disk, and the secrets' canaries. */
 export interface Deployment {
@@ -71,6 +77,8 @@ export async function deployModel(world: World, options: { readonly policy?: obj
   upload(PATHS.weights, sealedWeights);
   upload(PATHS.dataKey, dataKeyBlob);
   upload(PATHS.manifest, utf8(JSON.stringify(manifest)));
+  // The negative control of OP-08: an owner who also stages the plaintext checkpoint on the volume.
+  if (!world.defences.weightsEncryptedAtRest) upload(PATHS.plaintextStaging, modelFile);
   return { keyId, policy, model, modelFile, sealedWeights, dataKeyBlob, prompt, reference };
 }
 
