@@ -70,3 +70,23 @@ export { aes256GcmSeal, aes256GcmOpen, hkdfSha384 } from './aead.ts';
 export { type FramedHeader, encryptFramed, decryptFramedStream, decryptFramed } from './frames.ts';
 export { type P384PrivateKey, parseP384PrivateKeyPem } from './pem-keys.ts';
 export { type CertificateFields, certificateFields } from './cert-fields.ts';
+export {
+  type RevocationSource,
+  type RevocationEntry,
+  RevocationList,
+  checkNotRevoked,
+  REVOCATION_ENTRIES_MAX,
+} from './revocation.ts';
+export {
+  type MessageTransport,
+  type SecureClientOptions,
+  type SecureServerOptions,
+  SecureChannel,
+  SCHAN_VERSION_1,
+  SCHAN_SUITE_P384_AES256GCM_SHA384,
+  isSecureChannelHello,
+  secureChannelConnect,
+  secureChannelAccept,
+} from './secure-channel.ts';
+export { RecordProtector, CONTENT_DATA, CONTENT_CLOSE } from './secure-channel-record.ts';
+export { createEmulatedWebPkiRoot, issueServerLeaf, kmsServerName } from './secure-channel-pki.ts';
