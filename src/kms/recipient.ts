@@ -18,6 +18,8 @@ export interface AttestedRecipient {
   readonly conditionKeys: ReadonlyMap<string, string>;
   readonly nonceHex: string | undefined;
   readonly nonceExpiresMs: number;
+  /** The document's own timestamp (ms since epoch), kept on the release record for INV-FRESH checkers. */
+  readonly documentTimeMs: number;
 }
 
 export interface RecipientGateOptions {
@@ -79,6 +81,7 @@ export class RecipientGate {
       conditionKeys,
       nonceHex,
       nonceExpiresMs: doc.timestamp + this.maxDocumentAgeMs,
+      documentTimeMs: doc.timestamp,
     };
   }
 

@@ -63,6 +63,14 @@ export function commitRelease(
   ctx.recordRelease(
     attested === undefined
       ? { operation, keyId: key.id, via: 'plaintext' }
-      : { operation, keyId: key.id, via: 'recipient', pcr0: attested.pcr0, recipientKeySha256: attested.publicKeySha256 },
+      : {
+          operation,
+          keyId: key.id,
+          via: 'recipient',
+          pcr0: attested.pcr0,
+          recipientKeySha256: attested.publicKeySha256,
+          documentTimeMs: attested.documentTimeMs,
+          ...(attested.nonceHex !== undefined ? { nonceHex: attested.nonceHex } : {}),
+        },
   );
 }

@@ -33,6 +33,9 @@ export interface KeyRelease {
   readonly pcr0?: string;
   /** SHA-256 (hex) of the recipient's SPKI: the key the material was encrypted to. */
   readonly recipientKeySha256?: string;
+  /** The attestation document's timestamp and nonce (hex), when released to a recipient (INV-FRESH). */
+  readonly documentTimeMs?: number;
+  readonly nonceHex?: string;
   readonly timeMs: number;
 }
 

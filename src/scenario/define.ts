@@ -2,6 +2,7 @@ import type { EnclaveRecord, InstanceMetrics, InstanceSummary } from '../hypervi
 import type { FramedConnection } from '../ports/index.ts';
 import type { Deployment, LaunchedEnclave, RelayControl, World, WorldDefences, WorldOptions } from '../world/index.ts';
 import type { Principal } from './principals.ts';
+import type { DeliveryEvent, LinkEvent } from './checkers/records.ts';
 
 /** The invariants of DESIGN.md; every checker is named after one. */
 export type InvariantName =
@@ -100,6 +101,10 @@ export interface ScenarioContext {
   deployAndLaunch(options?: { image?: Uint8Array; debugMode?: boolean }): Promise<{ deployment: Deployment; enclave: EnclaveRecord; ready: boolean }>;
   /** Records that an integrity failure happened and whether it was typed and changed nothing (INV-FAIL-CLOSED). */
   failClosed(label: string, outcome: { typed: boolean; stateUnchanged: boolean; detail: string }): void;
+  /** Files one message seen on a link outside a single TCB (INV-LINK); the fabric and accelerator links use it. */
+  recordLink?(event: LinkEvent): void;
+  /** Files the fate of one fabric message (INV-DELIVERY). */
+  recordDelivery?(event: DeliveryEvent): void;
 }
 
 export interface ScenarioDefinition<State = unknown> extends ScenarioMeta {

@@ -2,3 +2,32 @@ export { PRINCIPALS, TCB, isPrincipal, type Principal } from './principals.ts';
 export { CanarySet, CANARY_BYTES_MIN, type Canary, type CanaryEncoding } from './canary.ts';
 export { Ledger, LEDGER_INLINE_BYTES_MAX, type Observation, type PrincipalSummary } from './ledger.ts';
 export { findLeaks, type Leak } from './leak-check.ts';
+export {
+  defineScenario,
+  type AttackerHandles,
+  type CheckVerdict,
+  type CoTenantHandle,
+  type DefenceName,
+  type InvariantName,
+  type OperatorHandle,
+  type ParentAdminHandle,
+  type PromiseId,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioDefinition,
+  type ScenarioMeta,
+} from './define.ts';
+export { runScenario, runScenarios, type ObservationDigest, type RunOptions, type RunOutcome, type RunRecord, type ScenarioResult } from './runner.ts';
+export { createContext, type RunContext } from './context.ts';
+export { CO_TENANT_ROLE_ARN, coTenantHandle, handlesFor, operatorHandle, parentAdminHandle } from './capabilities.ts';
+export {
+  CHECKERS,
+  runCheckers,
+  describeLeak,
+  type CheckInput,
+  type Checker,
+  type DeliveryEvent,
+  type FailClosedRecord,
+  type LinkEvent,
+  type ScenarioRecords,
+} from './checkers/index.ts';

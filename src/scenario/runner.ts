@@ -1,0 +1,187 @@
+import { isEmuError } from '../errors.ts';
+import { World } from '../world/index.ts';
+import { runCheckers } from './checkers/index.ts';
+import { createContext } from './context.ts';
+import type { CheckVerdict, DefenceName, Scenario } from './define.ts';
+import type { PrincipalSummary } from './ledger.ts';
+import type { Principal } from './principals.ts';
+
+export type RunOutcome = 'blocked' | 'leaked' | 'error';
+
+/** One ledger entry as reports carry it: never the bytes. */
+export interface ObservationDigest {
+  readonly principal: Principal;
+  readonly channel: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly canaryHits: ReadonlyArray<{ readonly canary: string; readonly encoding: string }>;
+}
+
+/** One run of a scenario (defended, or the negative control) and what the checkers said about it. */
+export interface RunRecord {
+  readonly defended: boolean;
+  /** The defences this run turned off (empty when defended). */
+  readonly defencesOff: readonly DefenceName[];
+  readonly outcome: RunOutcome;
+  readonly reason: string;
+  /** The code of the typed error that ended the attack, if the platform refused it. */
+  readonly refusal: string | null;
+  readonly verdicts: readonly CheckVerdict[];
+  readonly notes: readonly string[];
+  readonly ledger: Readonly<Record<string, PrincipalSummary>>;
+  readonly observations: readonly ObservationDigest[];
+  /** The simulator's trace digest at the end of the run (same seed, same digest). */
+  readonly digest: string;
+  readonly virtualTimeNs: number;
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly name: string;
+  readonly title: string;
+  readonly attacker: Principal;
+  readonly expect: 'blocked' | 'succeeds';
+  readonly defence: DefenceName | null;
+  readonly seed: number;
+  readonly outcome: RunOutcome;
+  readonly control: RunOutcome | null;
+  readonly passed: boolean;
+  /** Why, in one line. */
+  readonly reason: string;
+  readonly runs: { readonly defended: RunRecord; readonly control: RunRecord | null };
+}
+
+export interface RunOptions {
+  readonly seed: number;
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
+const messageOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** Runs setup → attack inside the simulator, then every checker and the scenario's own check. */
+async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean): Promise<RunRecord> {
+  const defencesOff: DefenceName[] = defended || scenario.defence === null ? [] : [scenario.defence];
+  const world = new World({ ...scenario.world, seed, defences: Object.fromEntries(defencesOff.map((d) => [d, false])) });
+  let thrown: { error: unknown } | undefined;
+  let state: unknown;
+  let setupDone = false;
+  let notes: string[] = [];
+  let verdicts: CheckVerdict[] = [];
+  const failedCheckers: string[] = [];
+  const decisive: CheckVerdict[] = [];
+  try {
+    const run = createContext(world, scenario, defended);
+    notes = run.notes;
+    try {
+      await world.sim.runUntil(
+        (async () => {
+          state = await scenario.setup?.(run.ctx);
+          setupDone = true;
+          await scenario.attack(run.ctx, state);
+        })(),
+      );
+    } catch (error) {
+      thrown = { error };
+    }
+    const global = runCheckers({ world, records: run.records });
+    verdicts = global.verdicts;
+    failedCheckers.push(...global.failed);
+    const relevant = new Set<string>(['INV-NO-CANARY', ...scenario.invariants]);
+    decisive.push(...verdicts.filter((v) => !v.held && relevant.has(v.invariant)));
+    if (scenario.check !== undefined && setupDone) {
+      try {
+        const own = scenario.check(run.ctx, state);
+        verdicts.push(...own);
+        // The scenario's own checks are about its attack: any violation they report decides.
+        decisive.push(...own.filter((v) => !v.held));
+      } catch (error) {
+        failedCheckers.push('scenario.check');
+        verdicts.push({ invariant: 'SCENARIO-CHECK', held: false, detail: `checker could not run: ${messageOf(error)}` });
+      }
+    }
+  } catch (error) {
+    // The context itself could not be built (a capability failed): the run says so instead of passing.
+    thrown = { error };
+    failedCheckers.push('context');
+  }
+
+  let outcome: RunOutcome;
+  let reason: string;
+  const refusal = thrown !== undefined && isEmuError(thrown.error) ? thrown.error.code : null;
+  if (thrown !== undefined && !isEmuError(thrown.error)) {
+    outcome = 'error';
+    reason = `the run threw ${messageOf(thrown.error)}`;
+  } else if (failedCheckers.length > 0) {
+    outcome = 'error';
+    const first = verdicts.find((v) => v.detail.startsWith('checker could not run'));
+    reason = `${failedCheckers.join(', ')} could not run${first ? `: ${first.detail}` : thrown ? `: ${messageOf(thrown.error)}` : ''}`;
+  } else if (decisive.length > 0) {
+    outcome = 'leaked';
+    const first = decisive[0] as CheckVerdict;
+    reason = `${first.invariant} violated: ${first.detail}${decisive.length > 1 ? ` (+${decisive.length - 1} more violations)` : ''}`;
+  } else {
+    outcome = 'blocked';
+    const checked = verdicts.filter((v) => v.invariant === 'INV-NO-CANARY' || scenario.invariants.includes(v.invariant as never)).map((v) => v.invariant);
+    const held = `no checker saw a violation (${[...new Set(checked)].join(', ')} held)`;
+    reason = thrown !== undefined ? `refused with ${messageOf(thrown.error).replace(/^EmuError: /, '')}; ${held}` : held;
+  }
+  return {
+    defended,
+    defencesOff,
+    outcome,
+    reason: oneLine(reason),
+    refusal,
+    verdicts: verdicts.map((v) => ({ ...v, detail: oneLine(v.detail) })),
+    notes,
+    ledger: world.ledger.summary(),
+    observations: world.ledger.observations.map((o) => ({ principal: o.principal, channel: o.channel, size: o.size, sha256: o.sha256, canaryHits: o.canaryHits })),
+    digest: world.sim.digest(),
+    virtualTimeNs: world.sim.nowNs,
+  };
+}
+
+function judge(scenario: Scenario<any>, defended: RunRecord, control: RunRecord | null): { passed: boolean; reason: string } {
+  if (scenario.expect === 'succeeds') {
+    if (defended.outcome === 'leaked') return { passed: true, reason: `succeeds as taught: ${defended.reason}` };
+    return { passed: false, reason: `expected the attack to succeed, but the run was ${defended.outcome}: ${defended.reason}` };
+  }
+  if (defended.outcome !== 'blocked') return { passed: false, reason: `defended run ${defended.outcome}: ${defended.reason}` };
+  const off = `${scenario.defence ?? '?'} off`;
+  if (control === null) return { passed: false, reason: 'no control run' };
+  if (control.outcome === 'error') return { passed: false, reason: `control (${off}) error: ${control.reason}` };
+  if (control.outcome === 'blocked') {
+    return { passed: false, reason: `control (${off}) was not caught: the checkers saw nothing — ${control.reason}` };
+  }
+  return { passed: true, reason: `defended: ${defended.reason}; control (${off}) caught: ${control.reason}` };
+}
+
+/**
+ * Runs a scenario defended and, for `expect: 'blocked'`, again as its negative control with its
+ * defence off, each in a fresh world from the same seed. The same seed gives the same result.
+ */
+export async function runScenario(scenario: Scenario<any>, options: RunOptions): Promise<ScenarioResult> {
+  const defended = await runOnce(scenario, options.seed, true);
+  const control = scenario.expect === 'blocked' ? await runOnce(scenario, options.seed, false) : null;
+  const { passed, reason } = judge(scenario, defended, control);
+  return {
+    id: scenario.id,
+    name: scenario.name,
+    title: scenario.title,
+    attacker: scenario.attacker,
+    expect: scenario.expect,
+    defence: scenario.defence,
+    seed: options.seed,
+    outcome: defended.outcome,
+    control: control?.outcome ?? null,
+    passed,
+    reason: oneLine(reason),
+    runs: { defended, control },
+  };
+}
+
+/** Runs scenarios one after another, in the order given. */
+export async function runScenarios(list: readonly Scenario<any>[], options: RunOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of list) results.push(await runScenario(scenario, options));
+  return results;
+}
