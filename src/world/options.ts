@@ -27,6 +27,10 @@ export interface WorldDefences extends HypervisorDefences {
   readonly kmsDocumentFreshness: boolean;
   /** KMS refuses key policies the linter flags as errors. Off: it stores them (KP-01…KP-07). */
   readonly policyLint: boolean;
+  /** The owner's key policy drops a superseded image's PCR0 when it approves the new one. Off: the old image stays allowed (RB-02). */
+  readonly policyRotation: boolean;
+  /** A shared key's policy ties each tenant's image to its own model's encryption context. Off: image only (KP-07). */
+  readonly tenantContextBinding: boolean;
   // Enclave application (these change the measured image, and the owner approves that image)
   /** The enclave talks to KMS over an authenticated channel to a pinned KMS certificate. Off: plain frames (PA-01, PA-02, PA-09). */
   readonly kmsChannelPinned: boolean;
@@ -54,6 +58,8 @@ export const ALL_DEFENCES: WorldDefences = Object.freeze({
   kmsNonceSingleUse: true,
   kmsDocumentFreshness: true,
   policyLint: true,
+  policyRotation: true,
+  tenantContextBinding: true,
   kmsChannelPinned: true,
   appEntropyFromNsm: true,
   appAuthenticatesInputs: true,
