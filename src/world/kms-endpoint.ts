@@ -14,6 +14,11 @@ export class KmsEndpoint {
   readonly #sim: Simulator;
   readonly #kms: KmsService;
   readonly #observe: DeliveryObserver | undefined;
+  /**
+   * A fault plan's KMS outage (src/world/faults.ts): at a given virtual time the endpoint refuses
+   * connections (they close at once) or drops its replies (the request is still processed).
+   */
+  outage: ((nowNs: number) => 'refuse' | 'drop' | undefined) | undefined = undefined;
 
   constructor(sim: Simulator, kms: KmsService, observe?: DeliveryObserver) {
     this.#sim = sim;
@@ -29,7 +34,10 @@ export class KmsEndpoint {
       owners: [clientOwner, 'kms'],
       ...(this.#observe ? { observe: this.#observe } : {}),
     });
-    void this.#serve(new FramedConnection(server), caller);
+    if (this.outage?.(this.#sim.nowNs) === 'refuse') {
+      this.#sim.record('kms.outage', { mode: 'refuse' });
+      server.close();
+    } else void this.#serve(new FramedConnection(server), caller);
     return new FramedConnection(client);
   }
 
@@ -45,6 +53,11 @@ export class KmsEndpoint {
       } catch {
         reply = { status: 400, body: JSON.stringify({ __type: 'SerializationException', message: 'malformed request frame' }) };
       }
+      if (this.outage?.(this.#sim.nowNs) === 'drop') {
+        this.#sim.record('kms.outage', { mode: 'drop' });
+        continue;
+      }
+      if (connection.end.closed) return;
       connection.send(encodeJsonMessage(reply));
     }
   }
