@@ -43,5 +43,5 @@ export function runCheckers(input: CheckInput): { verdicts: CheckVerdict[]; fail
 
 export { checkAudit, checkDelivery, checkFailClosed, checkFresh, checkKeysAttested, checkLink, checkNoCanary, checkScrub };
 export { describeLeak } from './no-canary.ts';
-export type { CheckInput } from './input.ts';
+export type { CheckInput, CheckedWorld } from './input.ts';
 export { emptyRecords, RECORDS_MAX, type DeliveryEvent, type FailClosedRecord, type LinkEvent, type ScenarioRecords } from './records.ts';
