@@ -1,13 +1,15 @@
 import { pcrExtend, toHex, utf8, zeroPcr } from '../crypto/index.ts';
 import { EnclaveRuntime, NsmDevice, loadEnclaveImage, type LoadedEnclaveImage } from '../enclave/index.ts';
 import { EmuError } from '../errors.ts';
-import { VMADDR_CID_PARENT, VsockBus, type DeliveryObserver } from '../ports/index.ts';
-import { AuditLog, type Simulator } from '../sim/index.ts';
+import { VMADDR_CID_PARENT, VsockBus, type DeliveryObserver, type PipeEnd } from '../ports/index.ts';
+import { AuditLog, type AuditEntry, type Simulator, type TraceValue } from '../sim/index.ts';
 import { NITRO_DEFENCES, type HypervisorDefences } from './defences.ts';
+import { EffectsJournal, type HostEffect } from './effects.ts';
 import { AddressSpace, PAGE_BYTES, PhysicalMemory } from './memory.ts';
 import { NitroController } from './nitro-controller.ts';
 import { OperatorApi } from './operator-api.ts';
 import { ParentDisk, ParentInstance } from './parent.ts';
+import { VcpuRegisters } from './vcpu.ts';
 
 export interface HostOptions {
   readonly sim: Simulator;
@@ -29,6 +31,15 @@ export interface EnclaveLaunchOptions {
   readonly name?: string;
   /** False boots the enclave without running its application (tooling that only needs its NSM). */
   readonly startApplication?: boolean;
+  /** Whose enclave this is, as the ledger names the principal (a co-tenant's workload is `co-tenant`). */
+  readonly principal?: string;
+}
+
+/** An enclave that was terminated: its frames went back to the parent (INV-SCRUB reads them). */
+export interface ReleasedEnclave {
+  readonly enclaveId: string;
+  readonly frames: readonly number[];
+  readonly scrubbed: boolean;
 }
 
 export interface EnclaveRecord {
@@ -62,12 +73,14 @@ export class Host {
   readonly defences: HypervisorDefences;
   readonly memory: PhysicalMemory;
   readonly nitro: NitroController;
-  readonly audit: AuditLog;
   readonly operator: OperatorApi;
+  readonly #effects = new EffectsJournal();
+  #audit: AuditLog;
+  readonly #released: ReleasedEnclave[] = [];
+  readonly #vcpus = new Map<string, VcpuRegisters>();
   readonly #instances = new Map<string, ParentInstance>();
   readonly #enclaves = new Map<string, EnclaveRecord>();
   readonly #nsms = new Map<string, NsmDevice>();
-  readonly #released: { readonly enclaveId: string; readonly frames: readonly number[] }[] = [];
   readonly #observe: DeliveryObserver | undefined;
   readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
 
@@ -76,11 +89,80 @@ export class Host {
     this.region = options.region ?? 'us-east-1';
     this.defences = options.defences ?? NITRO_DEFENCES;
     this.memory = new PhysicalMemory((options.memoryMiB ?? 4096) * 1024 * 1024);
-    this.nitro = new NitroController(this.sim, this.region);
-    this.audit = new AuditLog('host', () => this.sim.nowMs);
+    this.nitro = new NitroController(this.sim, this.region, { signedFirmwareOnly: this.defences.signedFirmwareOnly });
+    this.#audit = new AuditLog('host', () => this.sim.nowMs);
     this.#onConsole = options.onConsole;
     this.#observe = options.observe;
     this.operator = new OperatorApi(this);
+  }
+
+  /** The hash-chained audit log (on a conventional host the operator may have rewritten it: see `rewriteAudit`). */
+  get audit(): AuditLog {
+    return this.#audit;
+  }
+
+  /** Ground truth for INV-AUDIT: everything the operator API did, with the audit entry that preceded it. */
+  get effects(): readonly HostEffect[] {
+    return this.#effects.entries;
+  }
+
+  /** Enclaves terminated so far and the frames each gave back (read-only, for INV-SCRUB checkers). */
+  get releasedEnclaves(): readonly ReleasedEnclave[] {
+    return [...this.#released];
+  }
+
+  /**
+   * Writes the audit entry an operator action needs before it acts (skipped when the host was built
+   * without `auditBeforeEffect`), runs it, and journals its effect either way.
+   */
+  operatorAction<T>(action: string, details: Record<string, TraceValue>, run: () => T): T {
+    const audited = this.defences.auditBeforeEffect;
+    const attempt = audited ? this.#audit.append('operator', action, 'attempt', details) : null;
+    try {
+      const result = run();
+      this.#effects.record({ timeMs: this.sim.nowMs, actor: 'operator', action, details, auditHash: attempt?.hash ?? null });
+      if (audited) this.#audit.append('operator', action, 'ok', details);
+      return result;
+    } catch (error) {
+      if (audited) this.#audit.append('operator', action, 'error', { ...details, code: (error as EmuError).code ?? 'UNKNOWN' });
+      throw error;
+    }
+  }
+
+  /**
+   * A conventional host's log is just a file its admin can edit: rebuild it from the entries `keep`
+   * retains. The new chain verifies; only the effects journal still knows what happened. Refused on a
+   * host that audits before effect (its log is append-only to everyone).
+   */
+  rewriteAudit(keep: (entry: AuditEntry) => boolean): number {
+    if (this.defences.auditBeforeEffect) throw new EmuError('HV_AUDIT_APPEND_ONLY', 'the audit log is append-only');
+    const kept = this.#audit.entries.filter(keep);
+    let i = 0;
+    const log = new AuditLog('host', () => kept[Math.min(i, kept.length - 1)]?.timeMs ?? this.sim.nowMs);
+    for (; i < kept.length; i++) {
+      const entry = kept[i]!;
+      log.append(entry.actor, entry.action, entry.outcome, { ...entry.details });
+    }
+    const dropped = this.#audit.entries.length - kept.length;
+    this.#audit = log;
+    return dropped;
+  }
+
+  /**
+   * The card implements vsock, so whoever controls the card can speak on an instance's vsock as a
+   * new enclave would. Reached only through a debug firmware's console or a physical attack's stand-in.
+   */
+  async cardVsockConnect(instanceId: string, port: number, owner: string): Promise<PipeEnd> {
+    const parent = this.instance(instanceId);
+    const cid = this.#pickCid(parent, 0);
+    parent.vsock.attach(cid, owner);
+    return parent.vsock.connect(cid, { cid: VMADDR_CID_PARENT, port });
+  }
+
+  /** The last register state of an enclave's vCPU (the hypervisor saves it on every exit). */
+  vcpuRegisters(enclaveId: string): Uint8Array {
+    const registers = this.#vcpus.get(this.enclave(enclaveId).enclaveId);
+    return registers === undefined ? new Uint8Array(0) : registers.snapshot();
   }
 
   get instances(): readonly ParentInstance[] {
@@ -89,11 +171,6 @@ export class Host {
 
   get enclaves(): readonly EnclaveRecord[] {
     return [...this.#enclaves.values()];
-  }
-
-  /** Enclaves terminated so far and the frames each gave back (read-only, for INV-SCRUB checkers). */
-  get releasedEnclaves(): readonly { readonly enclaveId: string; readonly frames: readonly number[] }[] {
-    return [...this.#released];
   }
 
   instance(instanceId: string): ParentInstance {
@@ -119,7 +196,7 @@ export class Host {
   }): ParentInstance {
     const random = this.sim.prng('host.instance-ids');
     const instanceId = `i-${toHex(random.bytes(9)).slice(0, 17)}`;
-    this.audit.append('control-plane', 'instance.create', 'attempt', { instanceId, memoryMiB: options.memoryMiB });
+    this.#audit.append('control-plane', 'instance.create', 'attempt', { instanceId, memoryMiB: options.memoryMiB });
     const frames = this.memory.allocate(`instance:${instanceId}`, (options.memoryMiB * 1024 * 1024) / PAGE_BYTES);
     const owner = `instance:${instanceId}`;
     // The parent reaches a frame only while it owns it, unless isolation is off (a conventional hypervisor).
@@ -127,7 +204,10 @@ export class Host {
       const current = this.memory.ownerOf(frame);
       return current === owner || (!this.defences.enclaveMemoryIsolation && current.startsWith(`enclave:${instanceId}`));
     };
-    const memory = new AddressSpace(this.memory, owner, frames, mayAccess);
+    const memory = this.defences.guestMemoryIsolation
+      ? new AddressSpace(this.memory, owner, frames, mayAccess)
+      : // The conventional host's bug: above its RAM, every guest sees a window onto all of host memory.
+        new AddressSpace(this.memory, owner, [...frames, ...Array.from({ length: this.memory.framesTotal }, (_, f) => f)], (frame) => true);
     // Each instance and its enclaves share one vsock domain, where CID 3 is that instance.
     const vsock = new VsockBus({ sim: this.sim, ...(this.#observe ? { observe: this.#observe } : {}) });
     const principal = options.principal ?? 'parent-admin';
@@ -139,7 +219,7 @@ export class Host {
       vsock,
     );
     this.#instances.set(instanceId, parent);
-    this.audit.append('control-plane', 'instance.create', 'ok', { instanceId });
+    this.#audit.append('control-plane', 'instance.create', 'ok', { instanceId });
     this.sim.record('host.instance-created', { instanceId, memoryMiB: options.memoryMiB });
     return parent;
   }
@@ -150,7 +230,7 @@ export class Host {
    */
   launchEnclave(parent: ParentInstance, eif: Uint8Array, options: EnclaveLaunchOptions): EnclaveRecord {
     const debugMode = options.debugMode ?? false;
-    this.audit.append('parent-admin', 'enclave.launch', 'attempt', {
+    this.#audit.append('parent-admin', 'enclave.launch', 'attempt', {
       instanceId: parent.instanceId,
       memoryMiB: options.memoryMiB,
       cpuCount: options.cpuCount,
@@ -159,10 +239,10 @@ export class Host {
     });
     try {
       const record = this.#launch(parent, eif, options, debugMode);
-      this.audit.append('parent-admin', 'enclave.launch', 'ok', { enclaveId: record.enclaveId, cid: record.cid });
+      this.#audit.append('parent-admin', 'enclave.launch', 'ok', { enclaveId: record.enclaveId, cid: record.cid });
       return record;
     } catch (error) {
-      this.audit.append('parent-admin', 'enclave.launch', 'error', { code: (error as EmuError).code ?? 'UNKNOWN' });
+      this.#audit.append('parent-admin', 'enclave.launch', 'error', { code: (error as EmuError).code ?? 'UNKNOWN' });
       throw error;
     }
   }
@@ -178,24 +258,33 @@ export class Host {
     return nsm.request(request);
   }
 
-  /** Stops an enclave, scrubs its pages, and only then gives them back to the parent (INV-SCRUB). */
+  /**
+   * Stops an enclave, scrubs its pages, and only then gives them back to the parent (INV-SCRUB). An
+   * operator's kill on a host built without `noCrashDumps` first writes a core dump to the parent's disk.
+   */
   terminateEnclave(enclaveId: string, actor: string): void {
     const record = this.enclave(enclaveId);
-    this.audit.append(actor, 'enclave.terminate', 'attempt', { enclaveId });
+    // The operator's own actions are audited by `operatorAction`, or not at all on a host built so.
+    const audit = (outcome: 'attempt' | 'ok' | 'error', details: Record<string, TraceValue>) => {
+      if (actor !== 'operator' || this.defences.auditBeforeEffect) this.#audit.append(actor, 'enclave.terminate', outcome, details);
+    };
+    audit('attempt', { enclaveId });
     if (record.state === 'terminated') {
-      this.audit.append(actor, 'enclave.terminate', 'error', { code: 'HV_ALREADY_TERMINATED' });
+      audit('error', { code: 'HV_ALREADY_TERMINATED' });
       throw new EmuError('HV_ALREADY_TERMINATED', `${enclaveId} is already terminated`);
     }
     record.runtime.terminate();
+    if (actor === 'operator' && !this.defences.noCrashDumps) this.#writeCoreDump(record);
     record.parent.vsock.detach(record.cid);
     if (this.defences.scrubOnRelease) this.memory.scrub(record.frames);
     this.memory.retag(record.frames, `instance:${record.parent.instanceId}`);
     record.parent.freeCpus += record.cpuCount;
     record.state = 'terminated';
-    this.#released.push(Object.freeze({ enclaveId, frames: Object.freeze([...record.frames]) }));
     this.#enclaves.delete(enclaveId);
     this.#nsms.delete(enclaveId);
-    this.audit.append(actor, 'enclave.terminate', 'ok', { enclaveId, scrubbed: this.defences.scrubOnRelease });
+    this.#vcpus.delete(enclaveId);
+    this.#released.push(Object.freeze({ enclaveId, frames: Object.freeze([...record.frames]), scrubbed: this.defences.scrubOnRelease }));
+    audit('ok', { enclaveId, scrubbed: this.defences.scrubOnRelease });
     this.sim.record('host.enclave-terminated', { enclaveId, scrubbed: this.defences.scrubOnRelease });
   }
 
@@ -214,8 +303,9 @@ export class Host {
     const enclaveId = `${parent.instanceId}-enc${uid.toString(16)}`;
     const moduleId = `${parent.instanceId}-enc${uid.toString(16).padStart(16, '0')}`;
 
-    // Carve the pages out of the parent: from the highest guest pages down, and retag them.
-    const touchedFree = parent.memory.frames.filter((f) => this.memory.ownerOf(f) === `instance:${parent.instanceId}`);
+    // Carve the pages out of the parent's RAM: from the highest guest pages down, and retag them.
+    const ramFrames = parent.memory.frames.slice(0, (parent.info.memoryMiB * 1024 * 1024) / PAGE_BYTES);
+    const touchedFree = ramFrames.filter((f) => this.memory.ownerOf(f) === `instance:${parent.instanceId}`);
     if (touchedFree.length < pagesWanted + 1) throw new EmuError('HV_OUT_OF_MEMORY', `the parent has too little memory left`);
     const frames = touchedFree.slice(touchedFree.length - pagesWanted);
     this.memory.retag(frames, `enclave:${enclaveId}`);
@@ -228,8 +318,10 @@ export class Host {
       issuer: this.nitro.issuerFor(parent.instanceId, moduleId),
       random: this.sim.prng(`nsm.${moduleId}`),
     });
-    parent.vsock.attach(cid, 'enclave');
-    const enclaveMemory = new AddressSpace(this.memory, `enclave:${enclaveId}`, frames);
+    parent.vsock.attach(cid, options.principal ?? 'enclave');
+    const registers = new VcpuRegisters();
+    this.#vcpus.set(enclaveId, registers);
+    const enclaveMemory = new AddressSpace(this.memory, `enclave:${enclaveId}`, frames, undefined, (bytes) => registers.moved(bytes));
     const runtime = new EnclaveRuntime({
       sim: this.sim,
       enclaveId,
@@ -267,6 +359,19 @@ export class Host {
     this.#enclaves.set(enclaveId, record);
     this.sim.record('host.enclave-launched', { enclaveId, cid, debugMode, pcr0: pcrs[0] ?? '' });
     return record;
+  }
+
+  /** What a conventional host leaves behind when it kills a guest: its touched pages, on the parent's disk. */
+  #writeCoreDump(record: EnclaveRecord): void {
+    const pages = record.frames.filter((f) => this.memory.isTouched(f));
+    const core = new Uint8Array(pages.length * PAGE_BYTES);
+    pages.forEach((frame, i) => core.set(this.memory.readFrame(frame, 0, PAGE_BYTES), i * PAGE_BYTES));
+    try {
+      record.parent.disk.write(`crash/${record.enclaveId}.core`, core);
+    } catch {
+      // A full disk loses the dump; the kill goes on.
+    }
+    this.sim.record('host.core-dump', { enclaveId: record.enclaveId, bytes: core.length });
   }
 
   /** PCRs 0..15 as the Nitro card measures them (research/nitro-attestation-kms.md §1.5). */

@@ -1,6 +1,10 @@
-export { Host, type HostOptions, type EnclaveLaunchOptions, type EnclaveRecord } from './host.ts';
-export { OperatorApi, type InstanceSummary, type InstanceMetrics } from './operator-api.ts';
+export { Host, type HostOptions, type EnclaveLaunchOptions, type EnclaveRecord, type ReleasedEnclave } from './host.ts';
+export { OperatorApi, type InstanceSummary, type InstanceMetrics, type VolumeFile, type FirmwareDebugConsole } from './operator-api.ts';
+export { type OperatorShell, SHELL_READ_BYTES_MAX } from './operator-conventional.ts';
 export { ParentInstance, ParentDisk, type ParentInstanceInfo, type InstanceState } from './parent.ts';
 export { PhysicalMemory, AddressSpace, PAGE_BYTES } from './memory.ts';
-export { NitroController, type AttestationIssuer, type AttestationFields } from './nitro-controller.ts';
+export { NitroController, type AttestationIssuer, type AttestationFields, type DocumentForger } from './nitro-controller.ts';
 export { NITRO_DEFENCES, type HypervisorDefences } from './defences.ts';
+export { EffectsJournal, unauditedEffects, type HostEffect } from './effects.ts';
+export { FirmwareSigner, encodeFirmware, parseFirmware, firmwareSignedBy, FIRMWARE_BYTES_MAX, type FirmwareManifest, type ParsedFirmware } from './firmware.ts';
+export { VCPU_REGISTER_FILE_BYTES } from './vcpu.ts';

@@ -100,12 +100,21 @@ export class AddressSpace {
   readonly frames: readonly number[];
   readonly #memory: PhysicalMemory;
   readonly #mayAccess: (frame: number) => boolean;
+  readonly #onAccess: ((bytes: Uint8Array) => void) | undefined;
 
-  constructor(memory: PhysicalMemory, owner: string, frames: readonly number[], mayAccess?: (frame: number) => boolean) {
+  /** `onAccess` sees the bytes of every completed read and write (the vCPU that moved them: see Host). */
+  constructor(
+    memory: PhysicalMemory,
+    owner: string,
+    frames: readonly number[],
+    mayAccess?: (frame: number) => boolean,
+    onAccess?: (bytes: Uint8Array) => void,
+  ) {
     this.#memory = memory;
     this.owner = owner;
     this.frames = frames;
     this.#mayAccess = mayAccess ?? ((frame) => memory.ownerOf(frame) === owner);
+    this.#onAccess = onAccess;
   }
 
   get bytesTotal(): number {
@@ -117,6 +126,7 @@ export class AddressSpace {
     this.#walk(address, length, (frame, pageOffset, chunk, outOffset) => {
       out.set(this.#memory.readFrame(frame, pageOffset, chunk), outOffset);
     });
+    this.#onAccess?.(out);
     return out;
   }
 
@@ -124,6 +134,7 @@ export class AddressSpace {
     this.#walk(address, bytes.length, (frame, pageOffset, chunk, inOffset) => {
       this.#memory.writeFrame(frame, pageOffset, bytes.subarray(inOffset, inOffset + chunk));
     });
+    this.#onAccess?.(bytes);
   }
 
   /** Guest-physical addresses of pages that hold data and that this guest can reach. */

@@ -6,8 +6,11 @@ import {
   signAttestationDocument,
   type IssuedCertificate,
   type NitroIntermediates,
+  type RandomSource,
 } from '../crypto/index.ts';
+import { EmuError } from '../errors.ts';
 import type { Simulator } from '../sim/index.ts';
+import { FirmwareSigner, firmwareSignedBy, parseFirmware, type FirmwareManifest } from './firmware.ts';
 
 /** What the NSM asks the platform to sign (structurally the enclave folder's AttestationIssuer request). */
 export interface AttestationFields {
@@ -27,23 +30,108 @@ const LEAF_RENEW_MARGIN_MS = 10 * 60 * 1000;
 /** Intermediates are re-issued this long before the first of them expires (the instance CA lives one day). */
 const CHAIN_RENEW_MARGIN_MS = 4 * 60 * 60 * 1000;
 
+/** A document signer in the wrong hands: what a debug firmware's console or a stolen key can sign. */
+export interface DocumentForger {
+  /** Signs a document with any PCRs, under the named instance's genuine chain. */
+  forge(instanceId: string, fields: AttestationFields): Uint8Array;
+}
+
 /**
  * The emulated Nitro card's attestation half: it holds the per-seed root and the signing keys below
- * it, and signs documents for the NSMs of this host. Its private keys never leave this object.
+ * it, and signs documents for the NSMs of this host. Its private keys never leave this object, except
+ * through the physical attack's stand-in below. It also runs the card's firmware, which boots only
+ * when signed by the platform's firmware key (measured boot) unless the host was built without that check.
  */
 export class NitroController {
   readonly region: string;
   readonly rootCertificateDer: Uint8Array;
+  /** The platform firmware key's public half, fused into the card: what measured boot checks against. */
+  readonly firmwarePublicKey: Uint8Array;
   readonly #sim: Simulator;
   readonly #root: IssuedCertificate;
   readonly #intermediates = new Map<string, { chain: NitroIntermediates; notAfterMs: number }>();
+  readonly #signedFirmwareOnly: boolean;
+  #firmware: { image: Uint8Array; manifest: FirmwareManifest; measurement: string };
 
-  constructor(sim: Simulator, region: string) {
+  constructor(sim: Simulator, region: string, options: { readonly signedFirmwareOnly?: boolean; readonly firmwareSigner?: FirmwareSigner } = {}) {
     this.#sim = sim;
     this.region = region;
     // A stream used for nothing else: the root depends on the seed alone, never on the epoch or history.
     this.#root = createEmulatedNitroRoot(sim.prng('nitro.root'));
     this.rootCertificateDer = this.#root.der;
+    this.#signedFirmwareOnly = options.signedFirmwareOnly ?? true;
+    const signer = options.firmwareSigner ?? new FirmwareSigner(sim.prng('platform.firmware-key'));
+    this.firmwarePublicKey = signer.publicKey;
+    const image = signer.buildProduction('2026.01.0');
+    const parsed = parseFirmware(image);
+    this.#firmware = { image, manifest: parsed.manifest, measurement: parsed.measurement };
+  }
+
+  /** The running firmware image (operators may fetch it: it is the platform's, not a customer's). */
+  get firmwareImage(): Uint8Array {
+    return this.#firmware.image.slice();
+  }
+
+  get firmware(): { readonly manifest: FirmwareManifest; readonly measurement: string } {
+    return { manifest: this.#firmware.manifest, measurement: this.#firmware.measurement };
+  }
+
+  /**
+   * Boots a new firmware image. Measured boot refuses anything not signed by the platform's firmware
+   * key; a failed deployment leaves the running firmware as it was.
+   */
+  deployFirmware(image: Uint8Array): { readonly manifest: FirmwareManifest; readonly measurement: string } {
+    const parsed = parseFirmware(image);
+    if (this.#signedFirmwareOnly && !firmwareSignedBy(parsed, this.firmwarePublicKey)) {
+      throw new EmuError('HV_FIRMWARE_UNSIGNED', `firmware ${parsed.manifest.version} is not signed by the platform's firmware key: measured boot refuses it`);
+    }
+    this.#firmware = { image: image.slice(), manifest: parsed.manifest, measurement: parsed.measurement };
+    this.#sim.record('nitro.firmware-booted', { version: parsed.manifest.version, measurement: parsed.measurement });
+    return this.firmware;
+  }
+
+  /**
+   * The debug console of a firmware build whose manifest asks for it: it signs documents for any PCRs.
+   * Absent (undefined) while production firmware runs, which is always the case on a host that boots
+   * only signed firmware.
+   */
+  get debugAttestationConsole(): DocumentForger | undefined {
+    if (this.#firmware.manifest.attestationService !== 'debug') return undefined;
+    return this.#forger(this.#sim.prng('nitro.debug-console'));
+  }
+
+  /**
+   * HARNESS ONLY: the stand-in for a physical attack on the card (a bus interposer or fault injection
+   * that extracts the attestation signing keys, as TEE.fail and WireTap did on other TEEs). No
+   * principal's handle leads here; the PHY teaching scenario hands its result to its attacker in its
+   * own setup. The emulator cannot model how the key is extracted, only what holding it means.
+   */
+  extractSigningKeyForPhysicalAttack(): DocumentForger {
+    return this.#forger(this.#sim.prng('nitro.stolen-key'));
+  }
+
+  #forger(random: RandomSource): DocumentForger {
+    return {
+      forge: (instanceId, fields) => {
+        const chain = this.#chainFor(instanceId);
+        const moduleId = `${instanceId}-enc${'0'.repeat(15)}1`;
+        const leaf = issueEnclaveLeaf({ random, issuer: chain.instance, moduleId, region: this.region, notBeforeMs: this.#sim.nowMs });
+        return signAttestationDocument(
+          {
+            moduleId,
+            digest: 'SHA384',
+            timestamp: this.#sim.nowMs,
+            pcrs: fields.pcrs,
+            certificate: leaf.der,
+            cabundle: chain.cabundle,
+            publicKey: fields.publicKey,
+            userData: fields.userData,
+            nonce: fields.nonce,
+          },
+          leaf.keyPair.privateKey,
+        );
+      },
+    };
   }
 
   /** The chain below the root for one parent instance (root first, as in a document's cabundle). */

@@ -1,7 +1,9 @@
+import type { PipeEnd } from '../ports/index.ts';
+import type { AuditEntry } from '../sim/index.ts';
 import { EmuError } from '../errors.ts';
-import type { TraceValue } from '../sim/index.ts';
 import type { Host } from './host.ts';
-import { PAGE_BYTES } from './memory.ts';
+import type { AttestationFields } from './nitro-controller.ts';
+import { guestImage, instanceOwners, openShell, type OperatorShell } from './operator-conventional.ts';
 
 export interface InstanceSummary {
   readonly instanceId: string;
@@ -21,13 +23,29 @@ export interface InstanceMetrics {
   readonly vsockConnections: number;
 }
 
+/** One file of a volume snapshot. */
+export interface VolumeFile {
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+/** What a debug firmware build offers whoever deployed it: the card's powers, unchecked. */
+export interface FirmwareDebugConsole {
+  /** Signs an attestation document for any PCRs, under the instance's genuine chain. */
+  attest(instanceId: string, fields: AttestationFields): Uint8Array;
+  /** Speaks on an instance's vsock as if it were one of its enclaves (the card implements vsock). */
+  connectVsock(instanceId: string, port: number): Promise<PipeEnd>;
+}
+
 /**
- * What the infrastructure operator can do with a host: list, start, stop, read metrics. It is closed:
- * no call returns customer memory, device memory, keys or plaintext — the API to do so is absent,
- * not forbidden. Every call is in the host's hash-chained audit log before it takes effect.
+ * What the infrastructure operator can do with a host: list, start, stop, read metrics, kill an
+ * enclave, snapshot a volume (disk contents only), deploy card firmware. It is closed: no call returns
+ * customer memory, vCPU state, keys or plaintext — those calls are absent, not forbidden. Every call
+ * is in the host's hash-chained audit log before it takes effect, and in the host's effects journal.
  *
  * With `closedOperatorApi` off, the host is built as a conventional hypervisor and also offers
- * `dumpGuestMemory`: the contrast negative controls are made of.
+ * `dumpGuestMemory`, `readVcpuState`, `snapshotInstance` and `openShell`: the contrast negative
+ * controls are made of. With `auditBeforeEffect` off it also offers `rewriteAuditLog`.
  */
 export class OperatorApi {
   readonly #host: Host;
@@ -37,7 +55,7 @@ export class OperatorApi {
   }
 
   listInstances(): InstanceSummary[] {
-    return this.#audited('instances.list', {}, () =>
+    return this.#host.operatorAction('instances.list', {}, () =>
       this.#host.instances.map((p) => ({
         instanceId: p.instanceId,
         state: p.state,
@@ -49,7 +67,7 @@ export class OperatorApi {
   }
 
   metrics(instanceId: string): InstanceMetrics {
-    return this.#audited('instances.metrics', { instanceId }, () => {
+    return this.#host.operatorAction('instances.metrics', { instanceId }, () => {
       const parent = this.#host.instance(instanceId);
       const enclaves = this.#host.enclaves.filter((e) => e.parent === parent);
       return {
@@ -65,7 +83,7 @@ export class OperatorApi {
   }
 
   stopInstance(instanceId: string): void {
-    this.#audited('instances.stop', { instanceId }, () => {
+    this.#host.operatorAction('instances.stop', { instanceId }, () => {
       const parent = this.#host.instance(instanceId);
       if (parent.state === 'stopped') throw new EmuError('HV_INSTANCE_STOPPED', `${instanceId} is already stopped`);
       for (const enclave of this.#host.enclaves.filter((e) => e.parent === parent)) {
@@ -76,42 +94,82 @@ export class OperatorApi {
   }
 
   startInstance(instanceId: string): void {
-    this.#audited('instances.start', { instanceId }, () => {
+    this.#host.operatorAction('instances.start', { instanceId }, () => {
       const parent = this.#host.instance(instanceId);
       if (parent.state === 'running') throw new EmuError('HV_INSTANCE_RUNNING', `${instanceId} is already running`);
       parent.state = 'running';
     });
   }
 
-  /** Present only on a conventional hypervisor (defence `closedOperatorApi` off). */
+  /** Availability is not promised: the operator may kill an enclave (its pages are scrubbed, OP-11). */
+  killEnclave(enclaveId: string): void {
+    this.#host.operatorAction('enclaves.kill', { enclaveId }, () => this.#host.terminateEnclave(this.#host.enclave(enclaveId).enclaveId, 'operator'));
+  }
+
+  /** An EBS-style snapshot of an instance's volume: disk contents only, on any host (OP-08). */
+  snapshotVolume(instanceId: string): VolumeFile[] {
+    return this.#host.operatorAction('volumes.snapshot', { instanceId }, () => {
+      const disk = this.#host.instance(instanceId).disk;
+      return disk.list().map((path) => ({ path, data: disk.read(path) }));
+    });
+  }
+
+  /** The running card firmware's image (the platform's own, not a customer's). */
+  currentFirmware(): Uint8Array {
+    return this.#host.operatorAction('firmware.read', {}, () => this.#host.nitro.firmwareImage);
+  }
+
+  /** Deploys card firmware; measured boot refuses an image the platform's firmware key did not sign (OP-07). */
+  deployFirmware(image: Uint8Array): { readonly version: string; readonly measurement: string } {
+    return this.#host.operatorAction('firmware.deploy', { bytes: image.length }, () => {
+      const booted = this.#host.nitro.deployFirmware(image);
+      return { version: booted.manifest.version, measurement: booted.measurement };
+    });
+  }
+
+  /** Present only while a debug firmware build runs (never, on a host that boots only signed firmware). */
+  get firmwareConsole(): FirmwareDebugConsole | undefined {
+    const forger = this.#host.nitro.debugAttestationConsole;
+    if (forger === undefined) return undefined;
+    const host = this.#host;
+    return {
+      attest: (instanceId, fields) => host.operatorAction('firmware.console.attest', { instanceId }, () => forger.forge(host.instance(instanceId).instanceId, fields)),
+      connectVsock: (instanceId, port) => host.operatorAction('firmware.console.vsock', { instanceId, port }, () => host.cardVsockConnect(instanceId, port, 'operator')),
+    };
+  }
+
+  /** Present only on a host built without `auditBeforeEffect`: the log is then a file its admin edits (OP-06). */
+  get rewriteAuditLog(): ((keep: (entry: AuditEntry) => boolean) => number) | undefined {
+    if (this.#host.defences.auditBeforeEffect) return undefined;
+    return (keep) => this.#host.operatorAction('audit.rewrite', {}, () => this.#host.rewriteAudit(keep));
+  }
+
+  /** Present only on a conventional hypervisor (defence `closedOperatorApi` off). OP-01. */
   get dumpGuestMemory(): ((instanceId: string) => Uint8Array) | undefined {
     if (this.#host.defences.closedOperatorApi) return undefined;
     return (instanceId: string) =>
-      this.#audited('instances.dump-memory', { instanceId }, () => {
-        const chunks: Uint8Array[] = [];
-        const parent = this.#host.instance(instanceId);
-        const owners = new Set([`instance:${instanceId}`, ...this.#host.enclaves.filter((e) => e.parent === parent).map((e) => `enclave:${e.enclaveId}`)]);
-        for (let frame = 0; frame < this.#host.memory.framesTotal; frame++) {
-          if (owners.has(this.#host.memory.ownerOf(frame)) && this.#host.memory.isTouched(frame)) {
-            chunks.push(this.#host.memory.readFrame(frame, 0, PAGE_BYTES));
-          }
-        }
-        const out = new Uint8Array(chunks.length * PAGE_BYTES);
-        chunks.forEach((chunk, i) => out.set(chunk, i * PAGE_BYTES));
-        return out;
+      this.#host.operatorAction('instances.dump-memory', { instanceId }, () => guestImage(this.#host, instanceOwners(this.#host, instanceId)));
+  }
+
+  /** Present only on a conventional hypervisor: the saved register file of each of an enclave's vCPUs (OP-02). */
+  get readVcpuState(): ((enclaveId: string) => Uint8Array) | undefined {
+    if (this.#host.defences.closedOperatorApi) return undefined;
+    return (enclaveId: string) => this.#host.operatorAction('enclaves.read-vcpu', { enclaveId }, () => this.#host.vcpuRegisters(enclaveId));
+  }
+
+  /** Present only on a conventional hypervisor: an image of a running instance and its enclaves (OP-04). */
+  get snapshotInstance(): ((instanceId: string) => { readonly memory: Uint8Array; readonly volume: VolumeFile[] }) | undefined {
+    if (this.#host.defences.closedOperatorApi) return undefined;
+    return (instanceId: string) =>
+      this.#host.operatorAction('instances.snapshot', { instanceId }, () => {
+        const disk = this.#host.instance(instanceId).disk;
+        return { memory: guestImage(this.#host, instanceOwners(this.#host, instanceId)), volume: disk.list().map((path) => ({ path, data: disk.read(path) })) };
       });
   }
 
-  #audited<T>(action: string, details: Record<string, TraceValue>, run: () => T): T {
-    const audit = this.#host.audit;
-    audit.append('operator', action, 'attempt', details);
-    try {
-      const result = run();
-      audit.append('operator', action, 'ok', details);
-      return result;
-    } catch (error) {
-      audit.append('operator', action, 'error', { ...details, code: (error as EmuError).code ?? 'UNKNOWN' });
-      throw error;
-    }
+  /** Present only on a conventional hypervisor: a login shell on the host (OP-05). */
+  get openShell(): (() => OperatorShell) | undefined {
+    if (this.#host.defences.closedOperatorApi) return undefined;
+    return () => this.#host.operatorAction('shell.open', {}, () => openShell(this.#host));
   }
 }
