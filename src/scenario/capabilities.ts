@@ -1,6 +1,6 @@
-import { fromUtf8 } from '../crypto/index.ts';
+import { concatBytes, fromUtf8 } from '../crypto/index.ts';
 import { EmuError, isEmuError } from '../errors.ts';
-import type { EnclaveRecord, ParentInstance } from '../hypervisor/index.ts';
+import type { AttestationFields, EnclaveRecord, ParentInstance, VolumeFile } from '../hypervisor/index.ts';
 import { FramedConnection, VMADDR_CID_PARENT } from '../ports/index.ts';
 import { launchEnclave, startParentServices, type LaunchedEnclave, type World } from '../world/index.ts';
 import type { AttackerHandles, CoTenantHandle, OperatorHandle, ParentAdminHandle } from './define.ts';
@@ -126,7 +126,7 @@ export function parentAdminHandle(world: World): ParentAdminHandle {
 export function operatorHandle(world: World): OperatorHandle {
   const api = world.host.operator;
   const dump = api.dumpGuestMemory;
-  return {
+  const base: OperatorHandle = {
     listInstances: () => ledgered(world, 'operator', 'operator-api listInstances', () => api.listInstances(), (v) => JSON.stringify(v)),
     metrics: (instanceId) => ledgered(world, 'operator', 'operator-api metrics', () => api.metrics(instanceId), (v) => JSON.stringify(v)),
     stopInstance: (instanceId) => ledgered(world, 'operator', 'operator-api stopInstance', () => api.stopInstance(instanceId), () => undefined),
@@ -135,6 +135,46 @@ export function operatorHandle(world: World): OperatorHandle {
       dump === undefined
         ? undefined
         : (instanceId) => ledgered(world, 'operator', 'operator-api dumpGuestMemory', () => dump(instanceId), (b) => b),
+  };
+  // Descriptors, not a spread: a spread would read the firmware console's getter once, now.
+  return Object.defineProperties(base, Object.getOwnPropertyDescriptors(operatorHostCalls(world)));
+}
+
+/** The OP group's calls (host folder): each result is filed in the operator's ledger as it is returned. */
+function operatorHostCalls(world: World): Partial<OperatorHandle> {
+  const api = world.host.operator;
+  const op = <T>(name: string, call: () => T, toBytes: (value: T) => Uint8Array | string | undefined) => ledgered(world, 'operator', `operator-api ${name}`, call, toBytes);
+  const volumeBytes = (files: readonly VolumeFile[]) => concatBytes(...files.map((f) => f.data));
+  const vcpu = api.readVcpuState;
+  const snapshot = api.snapshotInstance;
+  const shell = api.openShell;
+  const rewrite = api.rewriteAuditLog;
+  return {
+    killEnclave: (enclaveId) => op('killEnclave', () => api.killEnclave(enclaveId), () => undefined),
+    snapshotVolume: (instanceId) => op('snapshotVolume', () => api.snapshotVolume(instanceId), volumeBytes),
+    currentFirmware: () => op('currentFirmware', () => api.currentFirmware(), (b) => b),
+    deployFirmware: (image) => op('deployFirmware', () => api.deployFirmware(image), (v) => JSON.stringify(v)),
+    // Looked up on each use: a debug console appears only once a debug build has booted.
+    get firmwareConsole() {
+      const console = api.firmwareConsole;
+      if (console === undefined) return undefined;
+      return {
+        attest: (instanceId: string, fields: AttestationFields) => op('firmwareConsole.attest', () => console.attest(instanceId, fields), (b) => b),
+        // Bytes that arrive on the connection are filed by the vsock bus under the operator.
+        connectVsock: async (instanceId: string, port: number) => new FramedConnection(await console.connectVsock(instanceId, port)),
+      };
+    },
+    rewriteAuditLog: rewrite === undefined ? undefined : (keep) => op('rewriteAuditLog', () => rewrite(keep), (n) => String(n)),
+    readVcpuState: vcpu === undefined ? undefined : (enclaveId) => op('readVcpuState', () => vcpu(enclaveId), (b) => b),
+    snapshotInstance:
+      snapshot === undefined ? undefined : (instanceId) => op('snapshotInstance', () => snapshot(instanceId), (s) => concatBytes(s.memory, volumeBytes(s.volume))),
+    openShell:
+      shell === undefined
+        ? undefined
+        : () => {
+            const opened = op('openShell', () => shell(), () => undefined);
+            return { exec: (command: string) => op(`shell ${command.slice(0, 40)}`, () => opened.exec(command), (text) => text) };
+          },
   };
 }
 

@@ -1,4 +1,5 @@
-import type { EnclaveRecord, InstanceMetrics, InstanceSummary } from '../hypervisor/index.ts';
+import type { AttestationFields, EnclaveRecord, InstanceMetrics, InstanceSummary, OperatorShell, VolumeFile } from '../hypervisor/index.ts';
+import type { AuditEntry } from '../sim/index.ts';
 import type { FramedConnection } from '../ports/index.ts';
 import type { Deployment, LaunchedEnclave, RelayControl, World, WorldDefences, WorldOptions } from '../world/index.ts';
 import type { Principal } from './principals.ts';
@@ -74,6 +75,22 @@ export interface OperatorHandle {
   startInstance(instanceId: string): void;
   /** Present only when the host is built as a conventional hypervisor (negative controls). */
   readonly dumpGuestMemory: ((instanceId: string) => Uint8Array) | undefined;
+  // Operator capabilities of the host folder (OP group). Optional so older handle builders still type-check.
+  /** Kills an enclave: availability is not promised (OP-11). */
+  readonly killEnclave?: (enclaveId: string) => void;
+  /** An EBS-style volume snapshot: disk contents only, on any host (OP-08). */
+  readonly snapshotVolume?: (instanceId: string) => VolumeFile[];
+  /** The running card firmware image, and deploying a new one (measured boot checks its signature, OP-07). */
+  readonly currentFirmware?: () => Uint8Array;
+  readonly deployFirmware?: (image: Uint8Array) => { readonly version: string; readonly measurement: string };
+  /** Present only while an unsigned debug firmware build runs: it attests any PCRs and speaks vsock (OP-07). */
+  readonly firmwareConsole?: { attest(instanceId: string, fields: AttestationFields): Uint8Array; connectVsock(instanceId: string, port: number): Promise<FramedConnection> } | undefined;
+  /** Present only on a host built without `auditBeforeEffect` (OP-06). */
+  readonly rewriteAuditLog?: ((keep: (entry: AuditEntry) => boolean) => number) | undefined;
+  /** Present only on a conventional hypervisor (`closedOperatorApi` off): OP-02, OP-04, OP-05. */
+  readonly readVcpuState?: ((enclaveId: string) => Uint8Array) | undefined;
+  readonly snapshotInstance?: ((instanceId: string) => { readonly memory: Uint8Array; readonly volume: VolumeFile[] }) | undefined;
+  readonly openShell?: (() => OperatorShell) | undefined;
 }
 
 /** Another customer on the same host: its own instance (memory, disk, role) and its own enclaves. */
