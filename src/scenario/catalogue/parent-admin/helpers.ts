@@ -1,0 +1,123 @@
+// What a parent-admin can do with nothing but its own instance: read what the owner uploaded, call KMS with its
+// role, run its relays, build images. Shared by the PA scenarios; nothing here touches a TCB object.
+import {
+  decryptFramed,
+  fromBase64,
+  fromUtf8,
+  toBase64,
+  utf8,
+  type RandomSource,
+} from '../../../crypto/index.ts';
+import { isEmuError } from '../../../errors.ts';
+import type { ParentAdminHandle, ScenarioContext } from '../../define.ts';
+
+/** What the owner's manifest on the parent's disk says (the parent reads it like the enclave does). */
+export interface Manifest {
+  readonly keyId: string;
+  readonly encryptionContext: Record<string, string>;
+  readonly weightsAad: string;
+  readonly dataKeyPath: string;
+  readonly weightsPath: string;
+}
+
+export const MANIFEST_PATH = 'model/manifest.json';
+
+export function parentAdmin(ctx: ScenarioContext): ParentAdminHandle {
+  const handle = ctx.attacker['parent-admin'];
+  if (handle === undefined) throw new Error('this scenario needs the parent-admin handle');
+  return handle;
+}
+
+/** The attacker's own entropy: a seeded stream, so the run reproduces. */
+export function attackerRandom(ctx: ScenarioContext, purpose: string): RandomSource {
+  return ctx.world.sim.prng(`attacker.parent-admin.${purpose}`);
+}
+
+export function readManifest(pa: ParentAdminHandle): Manifest {
+  return JSON.parse(fromUtf8(pa.readDisk(MANIFEST_PATH))) as Manifest;
+}
+
+/** A Decrypt of the sealed data key with the parent's own role, optionally with a Recipient it assembled. */
+export async function decryptDataKey(
+  pa: ParentAdminHandle,
+  recipient?: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const manifest = readManifest(pa);
+  return pa.kms('Decrypt', {
+    KeyId: manifest.keyId,
+    CiphertextBlob: toBase64(pa.readDisk(manifest.dataKeyPath)),
+    EncryptionContext: manifest.encryptionContext,
+    ...(recipient === undefined ? {} : { Recipient: recipient }),
+  });
+}
+
+/**
+ * If a KMS reply handed over a key (in `Plaintext`, or openable with a key the attacker holds), use it on the
+ * sealed weights and keep everything it yields. Returns the data key, or undefined when it got nothing.
+ */
+export function exploitKeyReply(
+  ctx: ScenarioContext,
+  pa: ParentAdminHandle,
+  body: Record<string, unknown>,
+  open?: (cms: Uint8Array) => Uint8Array,
+): Uint8Array | undefined {
+  let dataKey: Uint8Array | undefined;
+  if (typeof body['Plaintext'] === 'string') dataKey = fromBase64(body['Plaintext']);
+  else if (typeof body['CiphertextForRecipient'] === 'string' && open !== undefined) {
+    dataKey = tryTyped(ctx, 'open CiphertextForRecipient', () => open(fromBase64(String(body['CiphertextForRecipient']))));
+  }
+  if (dataKey === undefined) return undefined;
+  ctx.loot('data-key', dataKey);
+  const manifest = readManifest(pa);
+  const weights = tryTyped(ctx, 'decrypt the weights', () =>
+    decryptFramed(pa.readDisk(manifest.weightsPath), dataKey, utf8(manifest.weightsAad)),
+  );
+  if (weights !== undefined) ctx.loot('weights', weights);
+  return dataKey;
+}
+
+/** Runs a step that may fail with a typed error (the defence working); the failure is noted, not thrown. */
+export function tryTyped<T>(ctx: ScenarioContext, what: string, step: () => T): T | undefined {
+  try {
+    return step();
+  } catch (error) {
+    if (!isEmuError(error)) throw error;
+    ctx.note(`${what}: ${error.code}`);
+    return undefined;
+  }
+}
+
+/** Every message the parent's relays carried, by direction; forwards each unchanged. Bounded. */
+export function captureRelay(pa: ParentAdminHandle, messagesMax = 256): Array<{ direction: string; message: Uint8Array }> {
+  const seen: Array<{ direction: string; message: Uint8Array }> = [];
+  pa.relay.filter = (direction, message) => {
+    if (seen.length < messagesMax) seen.push({ direction, message: message.slice() });
+    return [message];
+  };
+  return seen;
+}
+
+/** A KMS request as it crosses the proxy when it is not inside an authenticated channel; undefined otherwise. */
+export function parseKmsRequest(message: Uint8Array): { target: string; body: Record<string, unknown> } | undefined {
+  try {
+    const outer = JSON.parse(fromUtf8(message)) as { target?: unknown; body?: unknown };
+    if (typeof outer.target !== 'string' || typeof outer.body !== 'string') return undefined;
+    const body = JSON.parse(outer.body) as unknown;
+    if (typeof body !== 'object' || body === null) return undefined;
+    return { target: outer.target, body: body as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Attestation documents the parent saw in Recipient fields of relayed KMS requests. */
+export function capturedDocuments(seen: ReadonlyArray<{ direction: string; message: Uint8Array }>): Uint8Array[] {
+  const documents: Uint8Array[] = [];
+  for (const { direction, message } of seen) {
+    if (direction !== 'to-kms') continue;
+    const recipient = parseKmsRequest(message)?.body['Recipient'] as Record<string, unknown> | undefined;
+    const document = recipient?.['AttestationDocument'];
+    if (typeof document === 'string') documents.push(fromBase64(document));
+  }
+  return documents;
+}
