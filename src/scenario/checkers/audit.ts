@@ -18,15 +18,30 @@ function unmatchedOutcome(entries: readonly AuditEntry[]): AuditEntry | undefine
 }
 
 /**
- * Effects visible in the host's state that must each have an `ok` audit entry: every instance was
- * created, every running enclave launched, every released enclave terminated. (When the host keeps
- * an effects journal of its own, it is checked here too.)
+ * Effects that must each have an audit entry: every effect in the host's journal points to the
+ * `attempt` entry written before it; and, visible in the host's state, every instance was created,
+ * every running enclave launched, every released enclave terminated with an `ok` entry.
  */
+/** The shape of the host's effects journal (ground truth of what the operator API did), where the host keeps one. */
+interface JournalledEffect {
+  readonly actor: string;
+  readonly action: string;
+  /** Hash of the `attempt` entry written before the effect; null when the host acted without one. */
+  readonly auditHash: string | null;
+}
+
 function unauditedEffects(input: CheckInput): string[] {
   const { host } = input.world;
+  const journal = (host as unknown as { readonly effects?: readonly JournalledEffect[] }).effects;
+  const attempts = new Map(host.audit.entries.filter((e) => e.outcome === 'attempt').map((e) => [e.hash, e]));
   const ok = (action: string, key: string, value: string) =>
     host.audit.entries.some((e) => e.outcome === 'ok' && e.action === action && e.details[key] === value);
   const missing: string[] = [];
+  for (const effect of journal ?? []) {
+    const entry = effect.auditHash === null ? undefined : attempts.get(effect.auditHash);
+    // An effect whose entry is gone from a chain that still verifies means the log was rewritten.
+    if (entry === undefined || entry.action !== effect.action || entry.actor !== effect.actor) missing.push(`${effect.action} by ${effect.actor}`);
+  }
   for (const instance of host.instances) if (!ok('instance.create', 'instanceId', instance.instanceId)) missing.push(`instance ${instance.instanceId} exists`);
   for (const enclave of host.enclaves) if (!ok('enclave.launch', 'enclaveId', enclave.enclaveId)) missing.push(`enclave ${enclave.enclaveId} runs`);
   for (const released of host.releasedEnclaves) {
@@ -51,6 +66,6 @@ export function checkAudit(input: CheckInput): CheckVerdict[] {
   if (missing.length > 0) return verdict(false, `unaudited effects: ${missing.slice(0, 5).join('; ')}`);
   return verdict(
     true,
-    `${host.audit.entries.length} host and ${kms.audit.entries.length} KMS entries, chains intact, every outcome preceded by its attempt, every instance and enclave audited`,
+    `${host.audit.entries.length} host and ${kms.audit.entries.length} KMS entries, chains intact, every outcome preceded by its attempt, every journalled effect, instance and enclave audited`,
   );
 }
