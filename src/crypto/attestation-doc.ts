@@ -9,6 +9,7 @@ import { equalBytes } from './bytes.ts';
 import { encodeCoseSign1Es384, verifyCoseSign1Es384 } from './cose.ts';
 import { sha256Hex } from './hash.ts';
 import { isZeroPcr } from './pcr.ts';
+import { checkNotRevoked, type RevocationSource } from './revocation.ts';
 import { type ParsedCertificate, parseCertificate, verifyCertificateChain } from './x509.ts';
 
 export {
@@ -103,8 +104,15 @@ export class AttestationVerifier {
     return cert;
   }
 
-  verify(bytes: Uint8Array, options: { readonly atMs: number; readonly maxAgeMs?: number }): VerifiedAttestation {
-    const { atMs, maxAgeMs } = options;
+  /**
+   * With `isRevoked`, every certificate of the chain (leaf, intermediates, root) is also looked up on every call,
+   * cached links included (CHAIN_REVOKED): a revocation must take effect for the very next document.
+   */
+  verify(
+    bytes: Uint8Array,
+    options: { readonly atMs: number; readonly maxAgeMs?: number; readonly isRevoked?: RevocationSource['isRevoked'] },
+  ): VerifiedAttestation {
+    const { atMs, maxAgeMs, isRevoked } = options;
     assert(Number.isSafeInteger(atMs), `atMs must be an integer of ms, got ${atMs}`);
     assert(maxAgeMs === undefined || (Number.isSafeInteger(maxAgeMs) && maxAgeMs >= 0), `bad maxAgeMs ${maxAgeMs}`);
     const { cose, doc } = parseAttestationDocument(bytes);
@@ -123,6 +131,7 @@ export class AttestationVerifier {
     const intermediates: ParsedCertificate[] = [];
     for (let i = doc.cabundle.length - 1; i >= 1; i--) intermediates.push(this.#parse(doc.cabundle[i]!));
     verifyCertificateChain([leaf, ...intermediates], this.root, atMs, { cache: this.#chainCache });
+    if (isRevoked !== undefined) checkNotRevoked([leaf, ...intermediates, this.root], { isRevoked });
     if (leaf.p384PublicKey === undefined) {
       throw new EmuError('X509_UNSUPPORTED_KEY', 'the leaf certificate has no P-384 key', { subject: leaf.subject });
     }

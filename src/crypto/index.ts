@@ -71,6 +71,13 @@ export { type FramedHeader, encryptFramed, decryptFramedStream, decryptFramed } 
 export { type P384PrivateKey, parseP384PrivateKeyPem } from './pem-keys.ts';
 export { type CertificateFields, certificateFields } from './cert-fields.ts';
 export {
+  type RevocationSource,
+  type RevocationEntry,
+  RevocationList,
+  checkNotRevoked,
+  REVOCATION_ENTRIES_MAX,
+} from './revocation.ts';
+export {
   type MessageTransport,
   type SecureClientOptions,
   type SecureServerOptions,

@@ -3,6 +3,8 @@ import {
   createNitroIntermediates,
   issueEnclaveLeaf,
   parseCertificate,
+  RevocationList,
+  sha256Hex,
   signAttestationDocument,
   type IssuedCertificate,
   type NitroIntermediates,
@@ -50,6 +52,11 @@ export class NitroController {
   readonly #sim: Simulator;
   readonly #root: IssuedCertificate;
   readonly #intermediates = new Map<string, { chain: NitroIntermediates; notAfterMs: number }>();
+  /**
+   * The platform's published revocation list (see src/crypto/revocation.ts for why it is a set handed to verifiers
+   * rather than a signed CRL). KMS is given this object as its revocation source.
+   */
+  readonly revocations = new RevocationList();
   readonly #signedFirmwareOnly: boolean;
   #firmware: { image: Uint8Array; manifest: FirmwareManifest; measurement: string };
 
@@ -146,12 +153,18 @@ export class NitroController {
     let leafNotAfterMs = 0;
     const sim = this.#sim;
     const region = this.region;
+    const anyRevoked = (ders: readonly Uint8Array[]) => this.#anyRevoked(ders);
     return {
       moduleId,
       issue(request) {
         const chain = chainFor();
-        // A new leaf when the old one nears expiry or its issuer was re-issued.
-        if (leaf === undefined || leaf.issuer !== chain.instance.der || sim.nowMs > leafNotAfterMs - LEAF_RENEW_MARGIN_MS) {
+        // A new leaf when the old one nears expiry, its issuer was re-issued, or it was revoked.
+        if (
+          leaf === undefined ||
+          leaf.issuer !== chain.instance.der ||
+          sim.nowMs > leafNotAfterMs - LEAF_RENEW_MARGIN_MS ||
+          anyRevoked([leaf.der])
+        ) {
           const issued = issueEnclaveLeaf({ random, issuer: chain.instance, moduleId, region, notBeforeMs: sim.nowMs });
           leaf = { ...issued, issuer: chain.instance.der };
           leafNotAfterMs = sim.nowMs + 3 * 60 * 60 * 1000;
@@ -176,10 +189,41 @@ export class NitroController {
     };
   }
 
-  /** The chain is issued at the epoch and re-issued when its shortest-lived certificate nears expiry. */
+  /**
+   * Revokes one certificate of this platform's PKI (a leaf, or an instance/zonal/regional CA after a "platform key
+   * compromise"), given its DER or SHA-256 fingerprint. The next document for an affected instance comes with a
+   * freshly issued chain and leaf, so the platform keeps working; documents already issued stay revoked. The root
+   * cannot be revoked (nothing could replace it: verifiers pin it).
+   */
+  revokeCertificate(certificate: Uint8Array | string, reason: string): void {
+    const fingerprint = typeof certificate === 'string' ? certificate : sha256Hex(certificate);
+    if (fingerprint === sha256Hex(this.rootCertificateDer)) {
+      throw new EmuError('REVOCATION_ROOT', 'the pinned root cannot be revoked; it can only be replaced at every verifier');
+    }
+    this.revocations.revokeFingerprint(fingerprint, reason, this.#sim.nowMs);
+    this.#sim.record('nitro.revoked', { fingerprint, reason: reason.slice(0, 200) });
+  }
+
+  #anyRevoked(ders: readonly Uint8Array[]): boolean {
+    // Nothing revoked is the common case: no parsing then.
+    return this.revocations.size > 0 && ders.some((der) => this.revocations.isRevoked(parseCertificate(der)));
+  }
+
+  /** The instance CA currently signing leaves for an instance (what a "platform key compromise" would expose). */
+  instanceCaFor(instanceId: string): Uint8Array {
+    return this.#chainFor(instanceId).instance.der;
+  }
+
+  /** The chain is issued at the epoch and re-issued when its shortest-lived certificate nears expiry or is revoked. */
   #chainFor(instanceId: string): NitroIntermediates {
     const current = this.#intermediates.get(instanceId);
-    if (current !== undefined && this.#sim.nowMs <= current.notAfterMs - CHAIN_RENEW_MARGIN_MS) return current.chain;
+    if (
+      current !== undefined &&
+      this.#sim.nowMs <= current.notAfterMs - CHAIN_RENEW_MARGIN_MS &&
+      !this.#anyRevoked([...current.chain.cabundle, current.chain.instance.der])
+    ) {
+      return current.chain;
+    }
     const chain = createNitroIntermediates({
       random: this.#sim.prng(`nitro.chain.${instanceId}`),
       root: this.#root,

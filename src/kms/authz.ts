@@ -1,10 +1,18 @@
 import { CALLER_ACCOUNT_KEY, encryptionContextConditionKey, PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY } from './condition-keys.ts';
 import { KmsError } from './errors.ts';
+import type { GrantStore } from './grants.ts';
 import type { KeyRecord } from './keys.ts';
 import type { KeyPolicy } from './policy.ts';
 import { evaluatePolicy, type PolicyDecision } from './policy-eval.ts';
 import type { CallerIdentity } from './principal.ts';
-import type { EncryptionContext } from './types.ts';
+import type { EncryptionContext, GrantOperation } from './types.ts';
+
+/** What a grant must match for the call to be authorized by it when the key policy does not allow it. */
+export interface GrantCheck {
+  readonly store: GrantStore;
+  readonly operation: GrantOperation;
+  readonly context: EncryptionContext;
+}
 
 /** The request context every call has: who is asking. */
 export function callerConditionKeys(caller: CallerIdentity): Map<string, string> {
@@ -37,15 +45,24 @@ export function decide(
   return evaluatePolicy(policy, { action, caller, resourceArn: key.arn, conditionKeys });
 }
 
-/** Throws the AccessDeniedException real KMS words this way, unless the key policy allows the action. */
+/**
+ * Throws the AccessDeniedException real KMS words this way, unless the key policy allows the action or (with
+ * `grants`) a grant does. An explicit Deny in the key policy wins over any grant: that is what keeps a grant from
+ * widening past the policy's attestation requirement (KP-06).
+ */
 export function authorizeKey(
   key: KeyRecord,
   caller: CallerIdentity,
   action: string,
   conditionKeys: ReadonlyMap<string, string>,
-): PolicyDecision {
+  grants?: GrantCheck,
+): PolicyDecision & { readonly grantId?: string } {
   const decision = decide(key.policy, key, caller, action, conditionKeys);
   if (decision.decision === 'allow') return decision;
+  if (decision.decision === 'implicit-deny' && grants !== undefined) {
+    const grant = grants.store.match(key.id, caller, grants.operation, grants.context);
+    if (grant !== undefined) return { decision: 'allow', sid: undefined, grantId: grant.grantId };
+  }
   const explicit = decision.decision === 'explicit-deny';
   throw new KmsError(
     explicit ? 'KMS_POLICY_EXPLICIT_DENY' : 'KMS_POLICY_DENIED',

@@ -1,6 +1,13 @@
 // The KMS's public entry: other folders import only from here.
 export { KmsService, DEFAULT_MAX_DOCUMENT_AGE_MS, DOCUMENT_FUTURE_SKEW_MS } from './service.ts';
+export { ALL_KMS_DEFENCES } from './types.ts';
 export type {
+  KmsDefences,
+  KeyUsage,
+  KeySpec,
+  GrantOperation,
+  GrantConstraints,
+  GrantListEntry,
   KmsCaller,
   KmsOptions,
   KeyRelease,
@@ -21,3 +28,5 @@ export { normalizeConditionKey, pcrConditionKey, encryptionContextConditionKey, 
 export { defaultKeyPolicyText } from './ops-admin.ts';
 export { BLOB_OVERHEAD, BLOB_VERSION, canonicalContext } from './ciphertext.ts';
 export { TARGET_PREFIX, type JsonReply } from './json-protocol.ts';
+export { lintKeyPolicy, lintErrors, closestConditionKey, type Finding, type LintCode, type LintOptions } from './lint.ts';
+export { GRANT_OPERATIONS } from './grants.ts';

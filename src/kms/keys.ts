@@ -1,10 +1,20 @@
-import { aes256GcmOpen, aes256GcmSeal, concatBytes, sha256Hex, utf8, type RandomSource } from '../crypto/index.ts';
-import { assert } from '../errors.ts';
+import {
+  aes256GcmOpen,
+  aes256GcmSeal,
+  concatBytes,
+  p384KeyPair,
+  p384SharedSecret,
+  p384Spki,
+  sha256Hex,
+  utf8,
+  type RandomSource,
+} from '../crypto/index.ts';
+import { assert, isEmuError } from '../errors.ts';
 import { canonicalJson } from '../sim/index.ts';
 import { blobAad, blobHeader, encodeBlob, isKeyUuid, IV_LENGTH, keyIdFromBytes, type ParsedBlob } from './ciphertext.ts';
 import { invalidCiphertext, KmsError } from './errors.ts';
 import type { KeyPolicy } from './policy.ts';
-import type { EncryptionContext } from './types.ts';
+import type { EncryptionContext, KeySpec, KeyUsage } from './types.ts';
 
 /** A key as everyone but the store sees it: metadata and policy, never material. Replaced, never mutated. */
 export interface KeyRecord {
@@ -15,6 +25,8 @@ export interface KeyRecord {
   readonly enabled: boolean;
   readonly policyText: string;
   readonly policy: KeyPolicy;
+  readonly keyUsage: KeyUsage;
+  readonly keySpec: KeySpec;
 }
 
 export interface KeyStoreOptions {
@@ -40,6 +52,8 @@ export class KeyStore {
   readonly #options: KeyStoreOptions;
   readonly #keys = new Map<string, KeyRecord>();
   readonly #material = new Map<string, Uint8Array>();
+  /** KEY_AGREEMENT keys: the P-384 private scalar stays here with the AES material; only the point goes out. */
+  readonly #publicPoints = new Map<string, Uint8Array>();
   readonly #aliases = new Map<string, string>();
 
   constructor(options: KeyStoreOptions) {
@@ -75,12 +89,46 @@ export class KeyStore {
     assert(false, 'eight UUID collisions in a row: the id stream is broken');
   }
 
-  create(id: string, fields: Pick<KeyRecord, 'creationMs' | 'description' | 'policyText' | 'policy'>): KeyRecord {
+  create(
+    id: string,
+    fields: Pick<KeyRecord, 'creationMs' | 'description' | 'policyText' | 'policy'> & Partial<Pick<KeyRecord, 'keyUsage' | 'keySpec'>>,
+  ): KeyRecord {
     assert(isKeyUuid(id) && !this.#keys.has(id), 'create needs a fresh key id from newKeyId');
-    const record: KeyRecord = Object.freeze({ id, arn: this.keyArn(id), enabled: true, ...fields });
-    this.#material.set(id, this.#options.materialRandom.bytes(KEY_MATERIAL_LENGTH));
+    const keySpec = fields.keySpec ?? 'SYMMETRIC_DEFAULT';
+    const keyUsage = fields.keyUsage ?? 'ENCRYPT_DECRYPT';
+    assert((keySpec === 'ECC_NIST_P384') === (keyUsage === 'KEY_AGREEMENT'), 'key spec and usage are checked before create');
+    const record: KeyRecord = Object.freeze({ id, arn: this.keyArn(id), enabled: true, ...fields, keySpec, keyUsage });
+    if (keySpec === 'ECC_NIST_P384') {
+      const pair = p384KeyPair(this.#options.materialRandom);
+      this.#material.set(id, pair.privateKey);
+      this.#publicPoints.set(id, pair.publicKey);
+    } else {
+      this.#material.set(id, this.#options.materialRandom.bytes(KEY_MATERIAL_LENGTH));
+    }
     this.#keys.set(id, record);
     return record;
+  }
+
+  /** DER SubjectPublicKeyInfo of a KEY_AGREEMENT key. */
+  publicKey(id: string): Uint8Array {
+    const point = this.#publicPoints.get(id);
+    assert(point !== undefined, `${id} is not an asymmetric key`);
+    return p384Spki(point);
+  }
+
+  /** ECDH with the key's private scalar; a point not on the curve is a ValidationException. */
+  deriveSharedSecret(id: string, peerPoint: Uint8Array): Uint8Array {
+    const point = this.#publicPoints.get(id);
+    const scalar = this.#material.get(id);
+    assert(point !== undefined && scalar !== undefined, `${id} is not an asymmetric key`);
+    try {
+      return p384SharedSecret(scalar, peerPoint);
+    } catch (error) {
+      if (!isEmuError(error)) throw error;
+      throw new KmsError('KMS_VALIDATION', 'ValidationException', 'The public key is not a valid point on the key spec curve.', {
+        cause: error.code,
+      });
+    }
   }
 
   get(id: string): KeyRecord | undefined {
@@ -143,7 +191,7 @@ export class KeyStore {
   /** Encrypts under the key's material into a CiphertextBlob bound to the key id and the context. */
   seal(id: string, plaintext: Uint8Array, context: EncryptionContext): Uint8Array {
     const material = this.#material.get(id);
-    assert(material !== undefined, `no material for ${id}`);
+    assert(material !== undefined && !this.#publicPoints.has(id), `no symmetric material for ${id}`);
     const header = blobHeader(id);
     const iv = this.#options.ivRandom.bytes(IV_LENGTH);
     return encodeBlob(header, iv, aes256GcmSeal(material, iv, plaintext, blobAad(header, context)));
@@ -152,7 +200,7 @@ export class KeyStore {
   /** The tag is checked before anything is returned; every failure is the same InvalidCiphertextException. */
   open(blob: ParsedBlob, context: EncryptionContext): Uint8Array {
     const material = this.#material.get(blob.keyId);
-    if (material === undefined) throw invalidCiphertext();
+    if (material === undefined || this.#publicPoints.has(blob.keyId)) throw invalidCiphertext();
     try {
       return aes256GcmOpen(material, blob.iv, blob.sealed, blobAad(blob.header, context));
     } catch {
@@ -169,6 +217,7 @@ export class KeyStore {
         enabled: k.enabled,
         description: k.description,
         policy: k.policyText,
+        usage: k.keyUsage,
         material: sha256Hex(concatBytes(MATERIAL_DIGEST_LABEL, this.#material.get(k.id)!)),
       }));
     return sha256Hex(utf8(canonicalJson({ keys, aliases: this.aliases().map(([n, id]) => [n, id]) })));

@@ -1,7 +1,9 @@
 import { authorizeAccount, authorizeKey, callerConditionKeys, decide } from './authz.ts';
 import type { OperationContext } from './context.ts';
 import { KmsError, validationError } from './errors.ts';
+import { checkGrantTokens } from './grants.ts';
 import type { KeyRecord } from './keys.ts';
+import { lintErrors, lintKeyPolicy } from './lint.ts';
 import { parseKeyPolicy, POLICY_TEXT_LENGTH_MAX, type KeyPolicy } from './policy.ts';
 import type { KeyMetadata, KmsResponse } from './types.ts';
 import {
@@ -45,13 +47,13 @@ export function keyMetadata(key: KeyRecord, accountId: string): KeyMetadata {
     CreationDate: key.creationMs / 1000,
     Enabled: key.enabled,
     Description: key.description,
-    KeyUsage: 'ENCRYPT_DECRYPT',
+    KeyUsage: key.keyUsage,
     KeyState: key.enabled ? 'Enabled' : 'Disabled',
     Origin: 'AWS_KMS',
     KeyManager: 'CUSTOMER',
-    KeySpec: 'SYMMETRIC_DEFAULT',
-    CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-    EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+    KeySpec: key.keySpec,
+    CustomerMasterKeySpec: key.keySpec,
+    ...(key.keyUsage === 'KEY_AGREEMENT' ? { KeyAgreementAlgorithms: ['ECDH'] as const } : { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] as const }),
     MultiRegion: false,
   };
 }
@@ -69,6 +71,26 @@ function checkLockout(ctx: OperationContext, policy: KeyPolicy, keyArn: string, 
     'MalformedPolicyDocumentException',
     'The new key policy will not allow you to update the key policy in the future.',
   );
+}
+
+/**
+ * With `policyLint` on, a policy with lint errors is refused (the finding codes are in the details and the message);
+ * with it off the policy is stored as written, unknown condition keys included.
+ */
+function admitPolicy(ctx: OperationContext, policyText: string): KeyPolicy {
+  if (!ctx.defences.policyLint) return parseKeyPolicy(policyText, { unknownConditionKeys: 'keep' });
+  const errors = lintErrors(lintKeyPolicy(policyText));
+  // A text that is not a policy at all gets the parser's precise complaint rather than the linter's summary.
+  if (errors.length > 0 && errors.every((f) => f.code !== 'KP_NOT_A_POLICY')) {
+    const codes = [...new Set(errors.map((f) => f.code))];
+    throw new KmsError(
+      'KMS_POLICY_LINT',
+      'MalformedPolicyDocumentException',
+      `The key policy fails the policy linter: ${codes.join(', ')}. ${errors[0]!.message}.`,
+      { findings: errors.map((f) => ({ code: f.code, statement: f.statement, message: f.message })), codes },
+    );
+  }
+  return parseKeyPolicy(policyText);
 }
 
 function resolveKey(ctx: OperationContext, fields: Fields, action: string): KeyRecord {
@@ -101,20 +123,36 @@ function page<T>(items: readonly T[], fields: Fields): { items: T[]; Truncated: 
 
 export function createKey(ctx: OperationContext, fields: Fields): KmsResponse<'CreateKey'> {
   const description = optionalString(fields, 'Description', DESCRIPTION_LENGTH_MAX) ?? '';
-  optionalEnum(fields, 'KeyUsage', ['ENCRYPT_DECRYPT'] as const);
-  optionalEnum(fields, 'KeySpec', ['SYMMETRIC_DEFAULT'] as const);
+  const keyUsage = optionalEnum(fields, 'KeyUsage', ['ENCRYPT_DECRYPT', 'KEY_AGREEMENT'] as const) ?? 'ENCRYPT_DECRYPT';
+  const keySpec = optionalEnum(fields, 'KeySpec', ['SYMMETRIC_DEFAULT', 'ECC_NIST_P384'] as const) ?? 'SYMMETRIC_DEFAULT';
+  if ((keySpec === 'ECC_NIST_P384') !== (keyUsage === 'KEY_AGREEMENT')) {
+    throw new KmsError(
+      'KMS_VALIDATION',
+      'ValidationException',
+      `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec} (this emulator: SYMMETRIC_DEFAULT for ENCRYPT_DECRYPT, ECC_NIST_P384 for KEY_AGREEMENT).`,
+    );
+  }
   const policyText = optionalString(fields, 'Policy', POLICY_TEXT_LENGTH_MAX) ?? defaultKeyPolicyText(ctx.keys.accountId);
   authorizeAccount(ctx.keys.accountId, ctx.caller, 'kms:CreateKey');
-  const policy = parseKeyPolicy(policyText);
+  const policy = admitPolicy(ctx, policyText);
   const id = ctx.keys.newKeyId();
   checkLockout(ctx, policy, ctx.keys.keyArn(id), fields);
   ctx.target(id);
-  const key = ctx.keys.create(id, { creationMs: ctx.sim.nowMs, description, policyText, policy });
+  const key = ctx.keys.create(id, { creationMs: ctx.sim.nowMs, description, policyText, policy, keyUsage, keySpec });
   return { KeyMetadata: keyMetadata(key, ctx.keys.accountId) };
 }
 
 export function describeKey(ctx: OperationContext, fields: Fields): KmsResponse<'DescribeKey'> {
-  return { KeyMetadata: keyMetadata(resolveKey(ctx, fields, 'kms:DescribeKey'), ctx.keys.accountId) };
+  checkGrantTokens(fields['GrantTokens'] as readonly string[] | undefined);
+  const key = ctx.keys.resolve(requiredString(fields, 'KeyId', KEY_ID_LENGTH_MAX));
+  ctx.target(key.id);
+  const decision = authorizeKey(key, ctx.caller, 'kms:DescribeKey', callerConditionKeys(ctx.caller), {
+    store: ctx.grants,
+    operation: 'DescribeKey',
+    context: {},
+  });
+  if (decision.grantId !== undefined) ctx.authorizedByGrant(decision.grantId);
+  return { KeyMetadata: keyMetadata(key, ctx.keys.accountId) };
 }
 
 export function listKeys(ctx: OperationContext, fields: Fields): KmsResponse<'ListKeys'> {
@@ -162,7 +200,7 @@ export function putKeyPolicy(ctx: OperationContext, fields: Fields): KmsResponse
   const policyText = requiredString(fields, 'Policy', POLICY_TEXT_LENGTH_MAX);
   policyName(fields);
   const key = resolveKey(ctx, fields, 'kms:PutKeyPolicy');
-  const policy = parseKeyPolicy(policyText);
+  const policy = admitPolicy(ctx, policyText);
   checkLockout(ctx, policy, key.arn, fields);
   ctx.keys.setPolicy(key.id, policyText, policy);
   return {};

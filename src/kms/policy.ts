@@ -49,8 +49,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+export interface ParsePolicyOptions {
+  /**
+   * 'refuse' (default): an unknown condition key is a MalformedPolicyDocumentException. 'keep': it is stored
+   * (lower-cased) and, never being present in a request, evaluates as an absent key — what KMS does when the
+   * `policyLint` defence is off, so a typo'd key quietly changes the policy's meaning (KP-05).
+   */
+  readonly unknownConditionKeys?: 'refuse' | 'keep';
+}
+
 /** Parses and validates a key policy; every defect is a MalformedPolicyDocumentException that names it. */
-export function parseKeyPolicy(text: string): KeyPolicy {
+export function parseKeyPolicy(text: string, options: ParsePolicyOptions = {}): KeyPolicy {
+  const keepUnknown = options.unknownConditionKeys === 'keep';
   if (typeof text !== 'string' || text.length === 0) throw malformed('The key policy must be a non-empty JSON string.');
   if (text.length > POLICY_TEXT_LENGTH_MAX) {
     throw malformed(`The key policy is ${text.length} characters; the limit is ${POLICY_TEXT_LENGTH_MAX}.`);
@@ -76,7 +86,7 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   if (list.length === 0) throw malformed('The policy must contain at least one Statement.');
   if (list.length > STATEMENTS_MAX) throw malformed(`The policy has more than ${STATEMENTS_MAX} statements.`);
-  const statements = list.map((entry, i) => parseStatement(entry, i));
+  const statements = list.map((entry, i) => parseStatement(entry, i, keepUnknown));
   const sids = new Set<string>();
   for (const statement of statements) {
     if (statement.sid === undefined || statement.sid === '') continue;
@@ -86,7 +96,7 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   return { version, statements };
 }
 
-function parseStatement(raw: unknown, index: number): PolicyStatement {
+function parseStatement(raw: unknown, index: number, keepUnknown: boolean): PolicyStatement {
   const where = `Statement ${index}`;
   if (!isObject(raw)) throw malformed(`${where} must be a JSON object.`);
   for (const field of Object.keys(raw)) {
@@ -103,7 +113,7 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
     principals: parsePrincipal(raw['Principal'], where),
     actions: stringList(raw['Action'], `${where}: Action`).map((action) => parseAction(action, where)),
     resources: stringList(raw['Resource'], `${where}: Resource`).map((resource) => parseResource(resource, where)),
-    conditions: raw['Condition'] === undefined ? [] : parseConditionBlock(raw['Condition'], where),
+    conditions: raw['Condition'] === undefined ? [] : parseConditionBlock(raw['Condition'], where, keepUnknown),
   };
 }
 
@@ -154,7 +164,7 @@ function parseResource(resource: string, where: string): string {
   throw malformed(`${where}: invalid resource "${resource}" (use "*" in a key policy).`);
 }
 
-function parseConditionBlock(value: unknown, where: string): PolicyCondition[] {
+function parseConditionBlock(value: unknown, where: string, keepUnknown: boolean): PolicyCondition[] {
   if (!isObject(value)) throw malformed(`${where}: Condition must be a JSON object.`);
   const out: PolicyCondition[] = [];
   for (const [operatorName, block] of Object.entries(value)) {
@@ -162,7 +172,7 @@ function parseConditionBlock(value: unknown, where: string): PolicyCondition[] {
       throw malformed(`${where}: Condition operator ${operatorName} needs an object of condition keys.`);
     }
     for (const [keyWritten, raw] of Object.entries(block)) {
-      const key = normalizeConditionKey(keyWritten);
+      const key = normalizeConditionKey(keyWritten) ?? (keepUnknown && keyWritten.length <= 256 ? keyWritten.toLowerCase() : undefined);
       if (key === undefined) throw malformed(`${where}: unsupported condition key "${keyWritten}".`);
       out.push(parseCondition(operatorName, key, conditionValues(raw, where, keyWritten), where));
       if (out.length > LIST_ENTRIES_MAX) throw malformed(`${where}: too many conditions.`);

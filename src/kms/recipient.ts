@@ -1,9 +1,18 @@
-import { AttestationVerifier, isZeroPcr, rsaPublicKeyBits, sha256Hex, toHex, type VerifiedAttestation } from '../crypto/index.ts';
+import {
+  AttestationVerifier,
+  isZeroPcr,
+  parseAttestationDocument,
+  rsaPublicKeyBits,
+  sha256Hex,
+  toHex,
+  type RevocationSource,
+  type VerifiedAttestation,
+} from '../crypto/index.ts';
 import { isEmuError } from '../errors.ts';
 import { IMAGE_SHA384_KEY, pcrConditionKey } from './condition-keys.ts';
 import { KmsError } from './errors.ts';
 import { NonceCache } from './nonce-cache.ts';
-import type { RecipientInfo } from './types.ts';
+import type { KmsDefences, RecipientInfo } from './types.ts';
 
 /** What a verified Recipient contributes to a request: the key to encrypt to and the condition keys. */
 export interface AttestedRecipient {
@@ -27,7 +36,12 @@ export interface RecipientGateOptions {
   readonly maxDocumentAgeMs: number;
   readonly futureSkewMs: number;
   readonly noncesMax: number;
+  readonly defences: KmsDefences;
+  readonly revocation?: RevocationSource;
 }
+
+/** Verifiers for roots taken from documents (only with kmsPinnedRoot off); bounded like every cache here. */
+const BUNDLE_ROOT_VERIFIERS_MAX = 64;
 
 /**
  * Verifies `Recipient.AttestationDocument` against the emulated root KMS pins, at KMS's own "now". Verification
@@ -38,9 +52,14 @@ export class RecipientGate {
   readonly #verifier: AttestationVerifier;
   readonly #nonces: NonceCache;
   readonly #futureSkewMs: number;
+  readonly #defences: KmsDefences;
+  readonly #revocation: RevocationSource | undefined;
+  readonly #bundleRootVerifiers = new Map<string, AttestationVerifier>();
 
   constructor(options: RecipientGateOptions) {
     this.#verifier = new AttestationVerifier(options.rootDer);
+    this.#defences = options.defences;
+    this.#revocation = options.revocation;
     this.#nonces = new NonceCache(options.noncesMax);
     this.maxDocumentAgeMs = options.maxDocumentAgeMs;
     this.#futureSkewMs = options.futureSkewMs;
@@ -54,7 +73,7 @@ export class RecipientGate {
     const verified = this.#verifyDocument(recipient.AttestationDocument, nowMs);
     const { doc } = verified;
     const ageMs = nowMs - doc.timestamp;
-    if (ageMs > this.maxDocumentAgeMs) {
+    if (ageMs > this.maxDocumentAgeMs && this.#defences.kmsDocumentFreshness) {
       throw new KmsError('KMS_ATTESTATION_STALE', 'AccessDeniedException', 'The attestation document is too old.', {
         ageMs,
         maxDocumentAgeMs: this.maxDocumentAgeMs,
@@ -66,7 +85,7 @@ export class RecipientGate {
       });
     }
     const nonceHex = doc.nonce === null ? undefined : toHex(doc.nonce);
-    if (nonceHex !== undefined) this.#nonces.check(nonceHex, nowMs);
+    if (nonceHex !== undefined && this.#defences.kmsNonceSingleUse) this.#nonces.check(nonceHex, nowMs);
     const publicKey = rsa2048PublicKey(doc.publicKey);
     const conditionKeys = new Map<string, string>();
     for (const [index, value] of doc.pcrs) conditionKeys.set(pcrConditionKey(index), toHex(value));
@@ -80,19 +99,29 @@ export class RecipientGate {
       moduleId: doc.moduleId,
       conditionKeys,
       nonceHex,
-      nonceExpiresMs: doc.timestamp + this.maxDocumentAgeMs,
+      // With freshness off a stale document is accepted, so its nonce must be remembered from now on, not from then.
+      nonceExpiresMs: this.#defences.kmsDocumentFreshness ? doc.timestamp + this.maxDocumentAgeMs : Math.max(doc.timestamp, nowMs) + this.maxDocumentAgeMs,
       documentTimeMs: doc.timestamp,
     };
   }
 
   /** After the request succeeded: the nonce is spent. */
   commit(attested: AttestedRecipient, nowMs: number): void {
-    if (attested.nonceHex !== undefined) this.#nonces.remember(attested.nonceHex, attested.nonceExpiresMs, nowMs);
+    if (attested.nonceHex !== undefined && this.#defences.kmsNonceSingleUse) this.#nonces.remember(attested.nonceHex, attested.nonceExpiresMs, nowMs);
+  }
+
+  #bundleRootVerifier(bytes: Uint8Array): AttestationVerifier {
+    return bundleRootVerifierFor(this.#bundleRootVerifiers, bytes);
   }
 
   #verifyDocument(bytes: Uint8Array, nowMs: number): VerifiedAttestation {
+    const revocation = this.#defences.revocationChecked ? this.#revocation : undefined;
     try {
-      return this.#verifier.verify(bytes, { atMs: nowMs });
+      const verifier = this.#defences.kmsPinnedRoot ? this.#verifier : this.#bundleRootVerifier(bytes);
+      return verifier.verify(bytes, {
+        atMs: nowMs,
+        ...(revocation === undefined ? {} : { isRevoked: (cert) => revocation.isRevoked(cert) }),
+      });
     } catch (error) {
       // Typed verification failures are refusals; anything else is our bug and must surface as such.
       if (!isEmuError(error)) throw error;
@@ -104,6 +133,24 @@ export class RecipientGate {
       );
     }
   }
+}
+
+/**
+ * The negative control of `kmsPinnedRoot`: whatever root the document carries in cabundle[0] is trusted, so a
+ * forger's own CA passes (the chain and signature are still checked against that root).
+ */
+function bundleRootVerifierFor(cache: Map<string, AttestationVerifier>, bytes: Uint8Array): AttestationVerifier {
+  const rootDer = parseAttestationDocument(bytes).doc.cabundle[0]!;
+  const key = sha256Hex(rootDer);
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const verifier = new AttestationVerifier(rootDer);
+  if (cache.size >= BUNDLE_ROOT_VERIFIERS_MAX) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(key, verifier);
+  return verifier;
 }
 
 function rsa2048PublicKey(spki: Uint8Array | null): Uint8Array {

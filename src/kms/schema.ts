@@ -6,7 +6,7 @@ import type { KmsOperation } from './types.ts';
  * Field types per operation (AWS names). `ignored` is a field real KMS accepts and disregards here: `Recipient` on
  * operations that do not release material, as real KMS ignores it there.
  */
-type FieldKind = 'string' | 'blob' | 'int' | 'bool' | 'context' | 'recipient' | 'strings' | 'ignored';
+type FieldKind = 'string' | 'blob' | 'int' | 'bool' | 'context' | 'recipient' | 'strings' | 'operations' | 'constraints' | 'ignored';
 
 const CRYPTO = { EncryptionContext: 'context', GrantTokens: 'strings', DryRun: 'bool' } as const;
 const PAGE = { Limit: 'int', Marker: 'string' } as const;
@@ -27,6 +27,39 @@ export const REQUEST_FIELDS: { readonly [Op in KmsOperation]: Readonly<Record<st
   GenerateDataKeyWithoutPlaintext: { KeyId: 'string', NumberOfBytes: 'int', KeySpec: 'string', Recipient: 'ignored', ...CRYPTO },
   GenerateDataKeyPair: { KeyId: 'string', KeyPairSpec: 'string', Recipient: 'recipient', ...CRYPTO },
   GenerateRandom: { NumberOfBytes: 'int', CustomKeyStoreId: 'string', Recipient: 'recipient' },
+  CreateGrant: {
+    KeyId: 'string',
+    GranteePrincipal: 'string',
+    RetiringPrincipal: 'string',
+    Operations: 'operations',
+    Constraints: 'constraints',
+    Name: 'string',
+    GrantTokens: 'strings',
+    DryRun: 'bool',
+  },
+  ListGrants: { ...PAGE, KeyId: 'string', GrantId: 'string', GranteePrincipal: 'string' },
+  RetireGrant: { GrantToken: 'string', KeyId: 'string', GrantId: 'string', DryRun: 'bool' },
+  RevokeGrant: { KeyId: 'string', GrantId: 'string', DryRun: 'bool' },
+  GetPublicKey: { KeyId: 'string', GrantTokens: 'strings' },
+  DeriveSharedSecret: {
+    KeyId: 'string',
+    KeyAgreementAlgorithm: 'string',
+    PublicKey: 'blob',
+    Recipient: 'recipient',
+    GrantTokens: 'strings',
+    DryRun: 'bool',
+  },
+  ReEncrypt: {
+    CiphertextBlob: 'blob',
+    SourceEncryptionContext: 'context',
+    SourceKeyId: 'string',
+    DestinationKeyId: 'string',
+    DestinationEncryptionContext: 'context',
+    SourceEncryptionAlgorithm: 'string',
+    DestinationEncryptionAlgorithm: 'string',
+    GrantTokens: 'strings',
+    DryRun: 'bool',
+  },
 };
 
 export const KMS_OPERATIONS = Object.keys(REQUEST_FIELDS) as readonly KmsOperation[];
@@ -36,6 +69,7 @@ export function isKmsOperation(name: string): name is KmsOperation {
 }
 
 const GRANT_TOKENS_MAX = 10;
+const OPERATIONS_MAX = 32;
 const CONTEXT_PAIRS_MAX = 64;
 
 /**
@@ -84,6 +118,13 @@ function normalizeField(
         throw fail(`'${name}' must be a list of at most ${GRANT_TOKENS_MAX} strings.`, name);
       }
       return [...(value as string[])];
+    case 'operations':
+      if (!Array.isArray(value) || value.length > OPERATIONS_MAX || !value.every((v) => typeof v === 'string')) {
+        throw fail(`'${name}' must be a list of at most ${OPERATIONS_MAX} strings.`, name);
+      }
+      return [...(value as string[])];
+    case 'constraints':
+      return constraints(name, value, fail);
     case 'context':
       return context(name, value, fail);
     case 'recipient':
@@ -115,6 +156,19 @@ function context(name: string, value: unknown, fail: (m: string, f?: string) => 
   }
   // fromEntries defines own properties, so a pair named "__proto__" stays a pair instead of vanishing.
   return Object.fromEntries(entries) as Record<string, string>;
+}
+
+function constraints(name: string, value: unknown, fail: (m: string, f?: string) => KmsError): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`'${name}' must be a structure.`, name);
+  const out: Record<string, unknown> = {};
+  for (const [field, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    if (field !== 'EncryptionContextSubset' && field !== 'EncryptionContextEquals') {
+      throw fail(`Unknown field '${name}.${field.slice(0, 64)}'.`, name);
+    }
+    out[field] = context(`${name}.${field}`, v, fail);
+  }
+  return out;
 }
 
 function recipient(name: string, value: unknown, mode: 'wire' | 'native', fail: (m: string, f?: string) => KmsError): unknown {

@@ -2,15 +2,27 @@ import { assert, AssertionFailure } from '../errors.ts';
 import { AuditLog, type Simulator } from '../sim/index.ts';
 import type { OperationContext } from './context.ts';
 import { KmsError } from './errors.ts';
+import { GrantStore } from './grants.ts';
 import { handleJsonRequest, operationFromTarget, TARGET_PREFIX, type JsonReply } from './json-protocol.ts';
 import { KeyStore } from './keys.ts';
 import * as admin from './ops-admin.ts';
+import * as agreement from './ops-agreement.ts';
 import * as cryptoOps from './ops-crypto.ts';
+import * as grantOps from './ops-grants.ts';
 import { generateRandom } from './ops-random.ts';
 import { callerIdentity } from './principal.ts';
 import { RecipientGate } from './recipient.ts';
 import { normalizeRequest } from './schema.ts';
-import type { KeyRelease, KmsCaller, KmsOperation, KmsOptions, KmsRequest, KmsResponse } from './types.ts';
+import {
+  ALL_KMS_DEFENCES,
+  type KeyRelease,
+  type KmsCaller,
+  type KmsDefences,
+  type KmsOperation,
+  type KmsOptions,
+  type KmsRequest,
+  type KmsResponse,
+} from './types.ts';
 import type { Fields } from './validate.ts';
 
 export const DEFAULT_MAX_DOCUMENT_AGE_MS = 5 * 60_000;
@@ -36,7 +48,25 @@ const HANDLERS: { readonly [Op in KmsOperation]: Handler<Op> } = {
   GenerateDataKeyWithoutPlaintext: cryptoOps.generateDataKeyWithoutPlaintext,
   GenerateDataKeyPair: cryptoOps.generateDataKeyPairOp,
   GenerateRandom: generateRandom,
+  CreateGrant: grantOps.createGrant,
+  ListGrants: grantOps.listGrants,
+  RetireGrant: grantOps.retireGrant,
+  RevokeGrant: grantOps.revokeGrant,
+  GetPublicKey: agreement.getPublicKey,
+  DeriveSharedSecret: agreement.deriveSharedSecret,
+  ReEncrypt: agreement.reEncrypt,
 };
+
+/** Only the KMS's own switches, whatever else the caller's object carries (a world passes all of its defences). */
+function kmsDefences(given: Partial<KmsDefences> | undefined): KmsDefences {
+  const out: Record<string, boolean> = {};
+  for (const name of Object.keys(ALL_KMS_DEFENCES) as (keyof KmsDefences)[]) {
+    const value = given?.[name];
+    assert(value === undefined || typeof value === 'boolean', `defence ${name} must be a boolean`);
+    out[name] = value ?? ALL_KMS_DEFENCES[name];
+  }
+  return Object.freeze(out as unknown as KmsDefences);
+}
 
 /**
  * An in-process AWS KMS that releases key material to an enclave only after verifying its attestation document
@@ -48,8 +78,11 @@ export class KmsService {
   readonly region: string;
   readonly accountId: string;
   readonly maxDocumentAgeMs: number;
+  /** The switches in force (all on unless the options turned some off). */
+  readonly defences: KmsDefences;
   readonly #sim: Simulator;
   readonly #keys: KeyStore;
+  readonly #grants: GrantStore;
   readonly #recipients: RecipientGate;
   readonly #releases: KeyRelease[] = [];
   readonly #random: OperationContext['random'];
@@ -64,6 +97,8 @@ export class KmsService {
     assert(/^\d{12}$/.test(this.accountId), `bad account id ${this.accountId}`);
     assert(Number.isSafeInteger(this.maxDocumentAgeMs) && this.maxDocumentAgeMs > 0, 'maxDocumentAgeMs must be positive');
     this.audit = options.audit ?? new AuditLog('kms', () => sim.nowMs);
+    this.defences = kmsDefences(options.defences);
+    this.#grants = new GrantStore(options.grantsMax ?? 10_000, sim.prng('kms.grants'));
     this.#keys = new KeyStore({
       region: this.region,
       accountId: this.accountId,
@@ -78,6 +113,8 @@ export class KmsService {
       maxDocumentAgeMs: this.maxDocumentAgeMs,
       futureSkewMs: DOCUMENT_FUTURE_SKEW_MS,
       noncesMax: options.noncesMax ?? 100_000,
+      defences: this.defences,
+      ...(options.revocation === undefined ? {} : { revocation: options.revocation }),
     });
     this.#random = {
       dataKeys: sim.prng('kms.data-keys'),
@@ -97,9 +134,14 @@ export class KmsService {
     return this.#recipients.rememberedNonces;
   }
 
-  /** A digest of keys, metadata, policies, aliases and material digests, for before/after comparisons. */
+  /** A digest of keys, metadata, policies, aliases, material digests and grants, for before/after comparisons. */
   stateDigest(): string {
-    return this.#keys.digest();
+    return this.#grants.size === 0 ? this.#keys.digest() : `${this.#keys.digest()}:${this.#grants.digest()}`;
+  }
+
+  /** How many grants exist (all keys). */
+  get grantCount(): number {
+    return this.#grants.size;
   }
 
   /** In-process call with AWS field names; blobs are Uint8Array. Throws KmsError. */
@@ -118,6 +160,7 @@ export class KmsService {
     let action = 'kms:UnknownOperation';
     let operation: KmsOperation | undefined;
     let keyId: string | null = null;
+    let grantId: string | undefined;
     let attempted = false;
     try {
       operation = operationFromTarget(target);
@@ -125,9 +168,16 @@ export class KmsService {
       const fields = decode(operation);
       this.audit.append(actor, action, 'attempt', attemptDetails(fields));
       attempted = true;
-      const ctx = this.#context(callerIdentity(caller?.arn), (id) => (keyId = id));
+      const ctx = this.#context(
+        callerIdentity(caller?.arn),
+        (id) => (keyId = id),
+        {
+          set: (id) => (grantId = id),
+          get: () => grantId,
+        },
+      );
       const response = (HANDLERS[operation] as Handler<KmsOperation>)(ctx, fields);
-      this.audit.append(actor, action, 'ok', { keyId });
+      this.audit.append(actor, action, 'ok', grantId === undefined ? { keyId } : { keyId, grantId });
       this.#sim.record('kms.call', { operation, caller: actor, keyId, outcome: 'ok', code: null });
       return response;
     } catch (error) {
@@ -147,14 +197,23 @@ export class KmsService {
     }
   }
 
-  #context(caller: OperationContext['caller'], target: (keyId: string) => void): OperationContext {
+  #context(
+    caller: OperationContext['caller'],
+    target: (keyId: string) => void,
+    grant: { set(id: string): void; get(): string | undefined },
+  ): OperationContext {
     return {
       sim: this.#sim,
       keys: this.#keys,
       recipients: this.#recipients,
+      grants: this.#grants,
+      defences: this.defences,
+      accountId: this.accountId,
       caller,
       random: this.#random,
       target,
+      authorizedByGrant: (id) => grant.set(id),
+      grantId: () => grant.get(),
       recordRelease: (release) => {
         assert(this.#releases.length < RELEASES_MAX, 'release record is full');
         this.#releases.push(Object.freeze({ ...release, caller: caller.arn, timeMs: this.#sim.nowMs }));
@@ -165,7 +224,7 @@ export class KmsService {
 
 /** What the attempt entry may say: which key was named and whether attestation was offered. Never a blob. */
 function attemptDetails(fields: Fields): Record<string, string | boolean | null> {
-  const named = fields['KeyId'] ?? fields['TargetKeyId'];
+  const named = fields['KeyId'] ?? fields['TargetKeyId'] ?? fields['SourceKeyId'];
   return {
     keyId: typeof named === 'string' ? named.slice(0, 256) : null,
     recipient: fields['Recipient'] !== undefined,

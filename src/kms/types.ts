@@ -1,9 +1,38 @@
+import type { RevocationSource } from '../crypto/index.ts';
 import type { AuditLog, Simulator } from '../sim/index.ts';
 
 /** The principal making a call, e.g. `arn:aws:iam::111122223333:role/parent-instance-role`. */
 export interface KmsCaller {
   readonly arn: string;
 }
+
+/**
+ * The KMS's defence switches (names as in the world's defence registry, src/world/options.ts). All default to on;
+ * each one off reproduces a known verifier or service bug for a negative control.
+ */
+export interface KmsDefences {
+  /** Off: trust the document's own cabundle[0] as the root (the classic verifier bug, PA-04). */
+  readonly kmsPinnedRoot: boolean;
+  /** Off: with a Recipient, the secret still comes back as Plaintext and no CiphertextForRecipient (PA-03, PA-05). */
+  readonly kmsRecipientEncryption: boolean;
+  /** Off: a document's nonce may be used again (PA-11). */
+  readonly kmsNonceSingleUse: boolean;
+  /** Off: documents of any age are accepted (PA-14); a document dated in the future is still refused. */
+  readonly kmsDocumentFreshness: boolean;
+  /** On: CreateKey/PutKeyPolicy refuse a policy with lint errors (lint.ts). Off: unknown condition keys are stored too. */
+  readonly policyLint: boolean;
+  /** Off: revoked certificates in a document's chain are accepted (RB-05). */
+  readonly revocationChecked: boolean;
+}
+
+export const ALL_KMS_DEFENCES: KmsDefences = Object.freeze({
+  kmsPinnedRoot: true,
+  kmsRecipientEncryption: true,
+  kmsNonceSingleUse: true,
+  kmsDocumentFreshness: true,
+  policyLint: true,
+  revocationChecked: true,
+});
 
 export interface KmsOptions {
   readonly sim: Simulator;
@@ -20,15 +49,29 @@ export interface KmsOptions {
   readonly noncesMax?: number;
   /** Bound on keys; default 10 000. */
   readonly keysMax?: number;
+  /** Default all on; extra fields (a whole WorldDefences) are ignored. */
+  readonly defences?: Partial<KmsDefences>;
+  /** The platform's published revocation list (the Nitro controller's), consulted when `revocationChecked` is on. */
+  readonly revocation?: RevocationSource;
+  /** Bound on grants; default 10 000. */
+  readonly grantsMax?: number;
 }
 
 /** One successful hand-out of key material, for checkers of INV-KEYS-ATTESTED. */
 export interface KeyRelease {
-  readonly operation: 'Decrypt' | 'GenerateDataKey' | 'GenerateDataKeyPair';
+  readonly operation: 'Decrypt' | 'GenerateDataKey' | 'GenerateDataKeyPair' | 'DeriveSharedSecret' | 'ReEncrypt';
   /** The key id (UUID) whose policy allowed the release. */
   readonly keyId: string;
   readonly caller: string;
-  readonly via: 'recipient' | 'plaintext';
+  /**
+   * 'recipient': inside CiphertextForRecipient; 'plaintext': in the clear to the caller; 'reencrypt': the plaintext
+   * stayed in KMS but is now under another key (DestinationKeyId), which the caller may be able to open.
+   */
+  readonly via: 'recipient' | 'plaintext' | 'reencrypt';
+  /** For 'reencrypt': the key the material was re-encrypted to. */
+  readonly destinationKeyId?: string;
+  /** The grant that authorized the release, when the key policy alone did not. */
+  readonly grantId?: string;
   /** PCR0 of the attestation document (lowercase hex), when released to a recipient. */
   readonly pcr0?: string;
   /** SHA-256 (hex) of the recipient's SPKI: the key the material was encrypted to. */
@@ -46,6 +89,40 @@ export interface RecipientInfo {
   readonly AttestationDocument: Uint8Array;
 }
 
+export type KeyUsage = 'ENCRYPT_DECRYPT' | 'KEY_AGREEMENT';
+export type KeySpec = 'SYMMETRIC_DEFAULT' | 'ECC_NIST_P384';
+export type GrantOperation =
+  | 'Decrypt'
+  | 'Encrypt'
+  | 'GenerateDataKey'
+  | 'GenerateDataKeyWithoutPlaintext'
+  | 'GenerateDataKeyPair'
+  | 'ReEncryptFrom'
+  | 'ReEncryptTo'
+  | 'CreateGrant'
+  | 'RetireGrant'
+  | 'DescribeKey'
+  | 'GetPublicKey'
+  | 'DeriveSharedSecret';
+
+export interface GrantConstraints {
+  readonly EncryptionContextSubset?: EncryptionContext;
+  readonly EncryptionContextEquals?: EncryptionContext;
+}
+
+export interface GrantListEntry {
+  readonly KeyId: string;
+  readonly GrantId: string;
+  readonly Name?: string;
+  /** Epoch seconds. */
+  readonly CreationDate: number;
+  readonly GranteePrincipal: string;
+  readonly RetiringPrincipal?: string;
+  readonly IssuingAccount: string;
+  readonly Operations: readonly GrantOperation[];
+  readonly Constraints?: GrantConstraints;
+}
+
 export interface KeyMetadata {
   readonly AWSAccountId: string;
   readonly KeyId: string;
@@ -54,13 +131,16 @@ export interface KeyMetadata {
   readonly CreationDate: number;
   readonly Enabled: boolean;
   readonly Description: string;
-  readonly KeyUsage: 'ENCRYPT_DECRYPT';
+  readonly KeyUsage: KeyUsage;
   readonly KeyState: 'Enabled' | 'Disabled';
   readonly Origin: 'AWS_KMS';
   readonly KeyManager: 'CUSTOMER';
-  readonly KeySpec: 'SYMMETRIC_DEFAULT';
-  readonly CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT';
-  readonly EncryptionAlgorithms: readonly ['SYMMETRIC_DEFAULT'];
+  readonly KeySpec: KeySpec;
+  readonly CustomerMasterKeySpec: KeySpec;
+  /** Symmetric keys only. */
+  readonly EncryptionAlgorithms?: readonly ['SYMMETRIC_DEFAULT'];
+  /** KEY_AGREEMENT keys only. */
+  readonly KeyAgreementAlgorithms?: readonly ['ECDH'];
   readonly MultiRegion: false;
 }
 
@@ -94,8 +174,9 @@ export interface KmsOperations {
     request: {
       readonly Policy?: string;
       readonly Description?: string;
-      readonly KeyUsage?: 'ENCRYPT_DECRYPT';
-      readonly KeySpec?: 'SYMMETRIC_DEFAULT';
+      readonly KeyUsage?: KeyUsage;
+      /** ECC_NIST_P384 needs KeyUsage KEY_AGREEMENT (the only asymmetric use emulated). */
+      readonly KeySpec?: KeySpec;
       readonly BypassPolicyLockoutSafetyCheck?: boolean;
     };
     response: { readonly KeyMetadata: KeyMetadata };
@@ -161,6 +242,77 @@ export interface KmsOperations {
   GenerateRandom: {
     request: Attested & { readonly NumberOfBytes: number; readonly CustomKeyStoreId?: string };
     response: { readonly Plaintext?: Uint8Array; readonly CiphertextForRecipient?: Uint8Array };
+  };
+  CreateGrant: {
+    request: KeyRef & {
+      readonly GranteePrincipal: string;
+      readonly Operations: readonly GrantOperation[];
+      readonly RetiringPrincipal?: string;
+      readonly Constraints?: GrantConstraints;
+      readonly Name?: string;
+      readonly GrantTokens?: readonly string[];
+      readonly DryRun?: boolean;
+    };
+    response: { readonly GrantId: string; readonly GrantToken: string };
+  };
+  ListGrants: {
+    request: KeyRef & Page & { readonly GrantId?: string; readonly GranteePrincipal?: string };
+    response: PageOut & { readonly Grants: readonly GrantListEntry[] };
+  };
+  /** By GrantToken, or by KeyId and GrantId. */
+  RetireGrant: {
+    request: { readonly GrantToken?: string; readonly KeyId?: string; readonly GrantId?: string; readonly DryRun?: boolean };
+    response: Record<string, never>;
+  };
+  RevokeGrant: { request: KeyRef & { readonly GrantId: string; readonly DryRun?: boolean }; response: Record<string, never> };
+  GetPublicKey: {
+    request: KeyRef & { readonly GrantTokens?: readonly string[] };
+    response: {
+      readonly KeyId: string;
+      /** DER SubjectPublicKeyInfo. */
+      readonly PublicKey: Uint8Array;
+      readonly KeySpec: KeySpec;
+      readonly KeyUsage: KeyUsage;
+      readonly KeyAgreementAlgorithms: readonly ['ECDH'];
+    };
+  };
+  DeriveSharedSecret: {
+    request: KeyRef &
+      Attested & {
+        readonly KeyAgreementAlgorithm: 'ECDH';
+        /** The peer's DER SubjectPublicKeyInfo (P-384, uncompressed point). */
+        readonly PublicKey: Uint8Array;
+        readonly GrantTokens?: readonly string[];
+        readonly DryRun?: boolean;
+      };
+    response: {
+      readonly KeyId: string;
+      /** The raw ECDH x coordinate (48 bytes), without a Recipient. */
+      readonly SharedSecret?: Uint8Array;
+      readonly CiphertextForRecipient?: Uint8Array;
+      readonly KeyAgreementAlgorithm: 'ECDH';
+      readonly KeyOrigin: 'AWS_KMS';
+    };
+  };
+  ReEncrypt: {
+    request: {
+      readonly CiphertextBlob: Uint8Array;
+      readonly SourceEncryptionContext?: EncryptionContext;
+      readonly SourceKeyId?: string;
+      readonly DestinationKeyId: string;
+      readonly DestinationEncryptionContext?: EncryptionContext;
+      readonly SourceEncryptionAlgorithm?: string;
+      readonly DestinationEncryptionAlgorithm?: string;
+      readonly GrantTokens?: readonly string[];
+      readonly DryRun?: boolean;
+    };
+    response: {
+      readonly CiphertextBlob: Uint8Array;
+      readonly SourceKeyId: string;
+      readonly KeyId: string;
+      readonly SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT';
+      readonly DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT';
+    };
   };
 }
 

@@ -64,6 +64,8 @@ export class World {
       region: this.host.region,
       accountId: this.accountId,
       maxDocumentAgeMs: DOCUMENT_MAX_AGE_MS,
+      defences: this.defences,
+      revocation: this.host.nitro.revocations,
     });
     this.kmsEndpoint = new KmsEndpoint(this.sim, this.kms, observe);
     this.parent = this.host.createInstance({ roleArn: this.arns.parentRole, memoryMiB: 1024, cpuCount: 4 });
