@@ -11,6 +11,8 @@ export interface InstanceSummary {
   readonly memoryMiB: number;
   readonly cpuCount: number;
   readonly enclaveCount: number;
+  /** Which enclaves run there (management-plane facts: ids, never contents). */
+  readonly enclaveIds: readonly string[];
 }
 
 export interface InstanceMetrics {
@@ -62,6 +64,7 @@ export class OperatorApi {
         memoryMiB: p.info.memoryMiB,
         cpuCount: p.info.cpuCount,
         enclaveCount: this.#host.enclaves.filter((e) => e.parent === p).length,
+        enclaveIds: this.#host.enclaves.filter((e) => e.parent === p).map((e) => e.enclaveId),
       })),
     );
   }

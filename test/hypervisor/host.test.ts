@@ -99,7 +99,7 @@ describe('the operator API', () => {
     const api = h.operator;
     expect(api.dumpGuestMemory).toBeUndefined();
     expect(api.listInstances()).toEqual([
-      { instanceId: parent.instanceId, state: 'running', memoryMiB: 512, cpuCount: 4, enclaveCount: 1 },
+      { instanceId: parent.instanceId, state: 'running', memoryMiB: 512, cpuCount: 4, enclaveCount: 1, enclaveIds: [h.enclaves[0]!.enclaveId] },
     ]);
     expect(api.metrics(parent.instanceId)).toMatchObject({ enclaves: 1, enclaveMemoryMiB: 64 });
     const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(api)).filter((m) => m !== 'constructor');
