@@ -90,3 +90,4 @@ export {
 } from './secure-channel.ts';
 export { RecordProtector, CONTENT_DATA, CONTENT_CLOSE } from './secure-channel-record.ts';
 export { createEmulatedWebPkiRoot, issueServerLeaf, kmsServerName } from './secure-channel-pki.ts';
+export { type CapturedSession, openCapturedSession } from './secure-channel-keylog.ts';

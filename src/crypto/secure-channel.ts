@@ -33,7 +33,7 @@ const SUPPORTED_VERSIONS = [SCHAN_VERSION_1] as const;
 const SUPPORTED_SUITES = [SCHAN_SUITE_P384_AES256GCM_SHA384] as const;
 const MAGIC = utf8('NESC');
 const CLIENT_HELLO = 0x01;
-const SERVER_HELLO = 0x02;
+export const SERVER_HELLO = 0x02;
 const FINISHED = 0x03;
 const RANDOM_BYTES = 32;
 const MAC_BYTES = 48;
@@ -52,8 +52,8 @@ export interface SecureClientOptions {
   readonly random: RandomSource;
   /** The root the server's chain must end in; null disables pinning (any chain is accepted). */
   readonly pinnedRootDer: Uint8Array | null;
-  /** The CN the server's leaf must carry (checked only when pinned). */
-  readonly serverName: string;
+  /** The CN the server's leaf must carry, or a pattern for it (checked only when pinned). */
+  readonly serverName: string | RegExp;
   /** When to check validity (the enclave uses its NSM's signed time). */
   readonly atMs: number;
   /** For tests of downgrade protection: what the client offers (default: all supported). */
@@ -86,7 +86,7 @@ export function isSecureChannelHello(frame: Uint8Array): boolean {
   return frame.length > 5 && equalBytes(frame.subarray(0, 4), MAGIC) && frame[4] === CLIENT_HELLO;
 }
 
-class Reader {
+export class Reader {
   #offset: number;
   constructor(
     readonly bytes: Uint8Array,
@@ -116,7 +116,7 @@ class Reader {
   }
 }
 
-function open(message: Uint8Array | null, type: number, what: string): Reader {
+export function openHandshake(message: Uint8Array | null, type: number, what: string): Reader {
   if (message === null) fail('SCHAN_HANDSHAKE_CLOSED', `the peer closed before its ${what}`);
   if (message.length < 5 || !equalBytes(message.subarray(0, 4), MAGIC) || message[4] !== type) {
     fail('SCHAN_BAD_HANDSHAKE', `expected a ${what}`);
@@ -132,14 +132,15 @@ function list(reader: Reader): number[] {
   return out;
 }
 
-interface Schedule {
+export interface Schedule {
   readonly clientWrite: { key: Uint8Array; iv: Uint8Array };
   readonly serverWrite: { key: Uint8Array; iv: Uint8Array };
   readonly serverFinishedKey: Uint8Array;
   readonly clientFinishedKey: Uint8Array;
 }
 
-function keySchedule(shared: Uint8Array, transcriptHash: Uint8Array, version: number, suite: number): Schedule {
+/** @internal for secure-channel-keylog.ts */
+export function keySchedule(shared: Uint8Array, transcriptHash: Uint8Array, version: number, suite: number): Schedule {
   const info = concatBytes(utf8('nitro-emu secure channel v1 keys'), u16(version), u16(suite));
   const okm = hkdfSha384(shared, transcriptHash, info, 32 + 12 + 32 + 12 + MAC_BYTES + MAC_BYTES);
   let at = 0;
@@ -258,7 +259,7 @@ async function connect(transport: MessageTransport, options: SecureClientOptions
   transport.send(hello);
 
   const serverHello = await transport.receive();
-  const reader = open(serverHello, SERVER_HELLO, 'ServerHello');
+  const reader = openHandshake(serverHello, SERVER_HELLO, 'ServerHello');
   const version = reader.u16();
   const suite = reader.u16();
   if (!versions.includes(version)) fail('SCHAN_VERSION', `the server chose version ${version}, which was not offered`);
@@ -278,8 +279,10 @@ async function connect(transport: MessageTransport, options: SecureClientOptions
   const leaf = chain[0]!;
   if (options.pinnedRootDer !== null) {
     verifyCertificateChain(chain, parseCertificate(options.pinnedRootDer), options.atMs);
-    if (serverNameOf(leaf) !== options.serverName) {
-      fail('SCHAN_SERVER_NAME', `the certificate is for ${JSON.stringify(serverNameOf(leaf))}, not ${options.serverName}`);
+    const name = serverNameOf(leaf) ?? '';
+    const wanted = options.serverName;
+    if (typeof wanted === 'string' ? name !== wanted : !wanted.test(name)) {
+      fail('SCHAN_SERVER_NAME', `the certificate is for ${JSON.stringify(name)}, not ${String(wanted)}`);
     }
   }
   if (leaf.p384PublicKey === undefined) fail('SCHAN_CERTIFICATE', 'the server leaf has no P-384 key');
@@ -314,7 +317,7 @@ async function accept(transport: MessageTransport, options: SecureServerOptions)
     fail('SCHAN_CERTIFICATE', `a server needs 1..${CHAIN_CERTS_MAX} certificates`);
   }
   const hello = options.clientHello ?? (await transport.receive());
-  const reader = open(hello, CLIENT_HELLO, 'ClientHello');
+  const reader = openHandshake(hello, CLIENT_HELLO, 'ClientHello');
   const versions = list(reader);
   const suites = list(reader);
   reader.take(RANDOM_BYTES);
@@ -351,7 +354,7 @@ async function accept(transport: MessageTransport, options: SecureServerOptions)
   const sh = concatBytes(signedPart, signature, serverFinished);
   transport.send(sh);
 
-  const finished = open(await transport.receive(), FINISHED, 'Finished');
+  const finished = openHandshake(await transport.receive(), FINISHED, 'Finished');
   const mac = finished.take(MAC_BYTES);
   finished.end();
   if (!macEqual(mac, hmac(keys.clientFinishedKey, sha384(concatBytes(ch, sh))))) {

@@ -79,4 +79,17 @@ export { NsmClient, type NsmTransport } from './nsm-client.ts';
 export { ENCLAVE_APP_SYNC_TIMEOUT_MS, runEnclaveApp } from './realm.ts';
 export { type LoadedEnclaveImage, loadEnclaveImage } from './image-loader.ts';
 export { EnclaveRuntime, type EnclaveBootOptions, type EnclaveMemory, type EnclaveRunState } from './runtime.ts';
-export type { EnclaveAbi, AbiConnection, EnclaveLibrary } from './runtime-abi.ts';
+export type { EnclaveAbi, AbiConnection, EnclaveLibrary, SecureChannelConnectOptions } from './runtime-abi.ts';
+export { type MonotonicCounter, PlatformCounters } from './runtime-counter.ts';
+export { KMS_SERVER_NAME_PATTERN, defaultAppKeysFromSeed, seededRandomSource } from './runtime-library.ts';
+export { SEALED_STATE_BYTES_MAX, openSealedState, sealState, sealedStateKey } from './runtime-sealed-state.ts';
+export {
+  type AppDefences,
+  ALL_APP_DEFENCES,
+  APP_CONFIG_FILE,
+  APP_DEFENCE_NAMES,
+  APP_KMS_ROOT_FILE,
+  appConfigBytes,
+  enclaveImageForAppDefences,
+  pickAppDefences,
+} from './runtime-app-config.ts';

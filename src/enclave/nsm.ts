@@ -43,6 +43,8 @@ export interface NsmDeviceOptions {
   readonly issuer: AttestationIssuer;
   readonly random: RandomSource;
   readonly versions?: NsmVersions;
+  /** False is a negative control (PA-10): extending or locking a locked PCR then succeeds. Default true. */
+  readonly lockEnforced?: boolean;
 }
 
 export const NSM_DEFAULT_VERSIONS: NsmVersions = { major: 1, minor: 0, patch: 0 };
@@ -54,6 +56,7 @@ export class NsmDevice {
   readonly #versions: NsmVersions;
   readonly #pcrs: Uint8Array[] = [];
   readonly #locked: boolean[] = [];
+  readonly #lockEnforced: boolean;
 
   constructor(options: NsmDeviceOptions) {
     assert(options.moduleId.length > 0, 'an NSM needs a module id');
@@ -65,6 +68,7 @@ export class NsmDevice {
     this.#issuer = options.issuer;
     this.#random = options.random;
     this.#versions = options.versions ?? NSM_DEFAULT_VERSIONS;
+    this.#lockEnforced = options.lockEnforced ?? true;
     for (let i = 0; i < NSM_PCR_COUNT; i++) {
       this.#pcrs.push(options.measured.get(i)?.slice() ?? new Uint8Array(PCR_LENGTH));
       this.#locked.push(i < NSM_PLATFORM_PCR_COUNT);
@@ -110,13 +114,13 @@ export class NsmDevice {
       }
       case 'ExtendPCR': {
         const i = this.#index(request.index);
-        if (this.#locked[i]) throw new NsmFailure('ReadOnlyIndex', `PCR ${i} is locked`);
+        if (this.#locked[i] && this.#lockEnforced) throw new NsmFailure('ReadOnlyIndex', `PCR ${i} is locked`);
         this.#pcrs[i] = pcrExtend(this.#pcrs[i]!, request.data);
         return variant('ExtendPCR', [['data', this.#pcrs[i]!.slice()]]);
       }
       case 'LockPCR': {
         const i = this.#index(request.index);
-        if (this.#locked[i]) throw new NsmFailure('ReadOnlyIndex', `PCR ${i} is already locked`);
+        if (this.#locked[i] && this.#lockEnforced) throw new NsmFailure('ReadOnlyIndex', `PCR ${i} is already locked`);
         this.#locked[i] = true;
         return 'LockPCR';
       }

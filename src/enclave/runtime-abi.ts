@@ -27,6 +27,13 @@ export interface EnclaveAbi {
     load(region: { readonly address: number; readonly length: number }): Uint8Array;
   };
   readonly console: { log(line: string): void };
+  /** The application's own measured files (its ramdisk), read-only: config the image carries is measured with it. */
+  readonly image: { readFile(path: string): Uint8Array | null };
+  /**
+   * ASSUMED platform service (not in real Nitro, see runtime-counter.ts): a monotonic counter for this image
+   * (keyed by PCR0) that the parent cannot roll back.
+   */
+  readonly platform: { counterRead(): number; counterAdvance(to: number): number };
   readonly lib: EnclaveLibrary;
   /** Signals the platform that the app reached a milestone (readiness, a served request); shows in the trace. */
   event(kind: string, fields?: Record<string, string | number | boolean>): void;
@@ -48,8 +55,26 @@ export interface AbiConnection {
   close(): void;
 }
 
+export interface SecureChannelConnectOptions {
+  readonly random: RandomSource;
+  /** PEM of the root KMS's chain must end in; null turns pinning off (any certificate is accepted). */
+  readonly pinnedRootPem: string | null;
+  /** Exact CN or pattern for the server's leaf; default: any regional KMS name `kms.<region>.amazonaws.com`. */
+  readonly serverName?: string | RegExp;
+}
+
 export interface EnclaveLibrary {
   randomFromNsm(): RandomSource;
+  /** A deterministic stream from seed bytes (SHA-384 in counter mode): the same seed gives the same keys. */
+  randomFromSeed(seed: Uint8Array): RandomSource;
+  /**
+   * Client side of the TLS-like secure channel (src/crypto/secure-channel.ts) over a vsock connection. The
+   * enclave has no clock: certificate validity is checked at the time of a fresh document from its own NSM.
+   */
+  secureChannelConnect(connection: AbiConnection, options: SecureChannelConnectOptions): Promise<AbiConnection>;
+  sealedStateKey(dataKey: Uint8Array): Uint8Array;
+  sealState(key: Uint8Array, version: number, data: Uint8Array, random: RandomSource): Uint8Array;
+  openSealedState(key: Uint8Array, blob: Uint8Array): { version: number; data: Uint8Array };
   generateRsaKeyPair(random: RandomSource, bits: number): RsaKeyPair;
   openEnvelopedData(cms: Uint8Array, key: RsaKeyPair): Uint8Array;
   decryptFramed(sealed: Uint8Array, key: Uint8Array, aad?: Uint8Array): Uint8Array;

@@ -11,7 +11,8 @@ import type { Simulator } from '../sim/index.ts';
 import { NsmClient, type NsmDevice } from './nsm.ts';
 import { runEnclaveApp } from './realm.ts';
 import { ENCLAVE_WAIT_NS_MAX, type AbiConnection, type EnclaveAbi } from './runtime-abi.ts';
-import { createEnclaveLibrary } from './runtime-library.ts';
+import type { MonotonicCounter } from './runtime-counter.ts';
+import { createEnclaveLibrary, nsmTimeFrom } from './runtime-library.ts';
 
 /** The enclave's memory as the hypervisor maps it: its own pages only. */
 export interface EnclaveMemory {
@@ -32,6 +33,8 @@ export interface EnclaveBootOptions {
   readonly memory: EnclaveMemory;
   /** The console; the hypervisor connects it to the parent only in debug mode. */
   readonly console: (line: string) => void;
+  /** The platform's monotonic counter for this image (an assumed service, runtime-counter.ts); absent: none. */
+  readonly counter?: MonotonicCounter;
 }
 
 /** How long boot waits for the parent's heartbeat echo (virtual time). */
@@ -105,6 +108,12 @@ export class EnclaveRuntime {
     for (const end of this.#connections.splice(0)) end.close();
   }
 
+  #counter(): MonotonicCounter {
+    const counter = this.#options.counter;
+    if (counter === undefined) throw new EmuError('PLATFORM_COUNTER_UNAVAILABLE', 'this platform offers no monotonic counter');
+    return counter;
+  }
+
   #abi(): EnclaveAbi {
     const { sim, vsock, cid, nsm, memory, enclaveId } = this.#options;
     const client = new NsmClient((request) => nsm.request(request));
@@ -164,7 +173,17 @@ export class EnclaveRuntime {
         load: (region: { readonly address: number; readonly length: number }) => memory.read(region.address, region.length),
       }),
       console: Object.freeze({ log: (line: string) => this.#options.console(String(line)) }),
-      lib: createEnclaveLibrary(() => client.getRandom()),
+      image: Object.freeze({
+        readFile: (path: string) => this.#options.appFiles.get(String(path))?.slice() ?? null,
+      }),
+      platform: Object.freeze({
+        counterRead: () => this.#counter().read(),
+        counterAdvance: (to: number) => this.#counter().advance(to),
+      }),
+      lib: createEnclaveLibrary(
+        () => client.getRandom(),
+        nsmTimeFrom(() => client.attestation({})),
+      ),
       event: (kind: string, fields: Record<string, string | number | boolean> = {}) =>
         sim.record(`app.${kind}`, { enclaveId, ...fields }),
       sleep: async (ns: number) => {

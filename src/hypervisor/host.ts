@@ -1,5 +1,5 @@
 import { pcrExtend, toHex, utf8, zeroPcr } from '../crypto/index.ts';
-import { EnclaveRuntime, NsmDevice, loadEnclaveImage, type LoadedEnclaveImage } from '../enclave/index.ts';
+import { EnclaveRuntime, NsmDevice, PlatformCounters, loadEnclaveImage, type LoadedEnclaveImage } from '../enclave/index.ts';
 import { EmuError } from '../errors.ts';
 import { VMADDR_CID_PARENT, VsockBus, type DeliveryObserver, type PipeEnd } from '../ports/index.ts';
 import { AuditLog, type AuditEntry, type Simulator, type TraceValue } from '../sim/index.ts';
@@ -20,6 +20,8 @@ export interface HostOptions {
   readonly observe?: DeliveryObserver;
   /** The parent's console reader in debug mode. */
   readonly onConsole?: (enclaveId: string, line: string) => void;
+  /** NSMs refuse to extend or lock a locked PCR (default true; off is PA-10's negative control). */
+  readonly nsmLockEnforced?: boolean;
 }
 
 export interface EnclaveLaunchOptions {
@@ -83,6 +85,9 @@ export class Host {
   readonly #nsms = new Map<string, NsmDevice>();
   readonly #observe: DeliveryObserver | undefined;
   readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
+  readonly #nsmLockEnforced: boolean;
+  /** ASSUMED platform service (not in real Nitro): a monotonic counter per image, keyed by PCR0 (RB-01). */
+  readonly counters = new PlatformCounters();
 
   constructor(options: HostOptions) {
     this.sim = options.sim;
@@ -92,6 +97,7 @@ export class Host {
     this.nitro = new NitroController(this.sim, this.region, { signedFirmwareOnly: this.defences.signedFirmwareOnly });
     this.#audit = new AuditLog('host', () => this.sim.nowMs);
     this.#onConsole = options.onConsole;
+    this.#nsmLockEnforced = options.nsmLockEnforced ?? true;
     this.#observe = options.observe;
     this.operator = new OperatorApi(this);
   }
@@ -317,6 +323,7 @@ export class Host {
       measured: pcrValues,
       issuer: this.nitro.issuerFor(parent.instanceId, moduleId),
       random: this.sim.prng(`nsm.${moduleId}`),
+      lockEnforced: this.#nsmLockEnforced,
     });
     parent.vsock.attach(cid, options.principal ?? 'enclave');
     const registers = new VcpuRegisters();
@@ -331,6 +338,7 @@ export class Host {
       nsm,
       vsock: parent.vsock,
       memory: enclaveMemory,
+      counter: this.counters.counterFor(toHex(pcrValues.get(0)!)),
       console: (line) => {
         if (debugMode) this.#onConsole?.(enclaveId, line);
       },

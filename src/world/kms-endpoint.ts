@@ -1,6 +1,8 @@
 import type { KmsCaller, KmsService } from '../kms/index.ts';
 import { FramedConnection, createPipe, decodeJsonMessage, encodeJsonMessage, type DeliveryObserver } from '../ports/index.ts';
+import { isSecureChannelHello, secureChannelAccept, type MessageTransport, type SecureChannel } from '../crypto/index.ts';
 import type { Simulator } from '../sim/index.ts';
+import type { KmsTlsIdentity } from './kms-identity.ts';
 
 /** One-way latency between an instance and the regional KMS endpoint, and KMS's own service time. */
 export const KMS_NETWORK_LATENCY_NS = 250_000;
@@ -20,10 +22,33 @@ export class KmsEndpoint {
    */
   outage: ((nowNs: number) => 'refuse' | 'drop' | undefined) | undefined = undefined;
 
-  constructor(sim: Simulator, kms: KmsService, observe?: DeliveryObserver) {
+  readonly #identity: KmsTlsIdentity | undefined;
+
+  /** With `identity`, a connection that opens with a secure-channel ClientHello is served inside that channel. */
+  constructor(sim: Simulator, kms: KmsService, observe?: DeliveryObserver, identity?: KmsTlsIdentity) {
     this.#sim = sim;
     this.#kms = kms;
     this.#observe = observe;
+    this.#identity = identity;
+  }
+
+  /**
+   * Server side of the TLS-like channel (src/crypto/secure-channel.ts, not TLS): whoever relays the bytes
+   * (the parent's vsock-proxy) sees records only. A failed handshake closes the connection.
+   */
+  async #acceptSecure(transport: MessageTransport, clientHello: Uint8Array): Promise<SecureChannel | null> {
+    const identity = this.#identity!;
+    try {
+      return await secureChannelAccept(transport, {
+        random: this.#sim.prng('kms.secure-channel'),
+        chainDer: identity.chainDer,
+        privateKey: identity.privateKey,
+        clientHello,
+      });
+    } catch (error) {
+      this.#sim.record('kms.secure-channel-refused', { code: (error as { code?: string }).code ?? 'UNKNOWN' });
+      return null;
+    }
   }
 
   connect(clientOwner: string, caller: KmsCaller): FramedConnection {
@@ -42,9 +67,20 @@ export class KmsEndpoint {
   }
 
   async #serve(connection: FramedConnection, caller: KmsCaller): Promise<void> {
-    for (;;) {
-      const frame = await connection.receive().catch(() => null);
+    let transport: MessageTransport = {
+      send: (m) => connection.send(m),
+      receive: () => connection.receive().catch(() => null),
+      close: () => connection.close(),
+    };
+    for (let first = true; ; first = false) {
+      const frame = await transport.receive().catch(() => null);
       if (frame === null) return;
+      if (first && this.#identity !== undefined && isSecureChannelHello(frame)) {
+        const channel = await this.#acceptSecure(transport, frame);
+        if (channel === null) return;
+        transport = channel;
+        continue;
+      }
       let reply;
       try {
         const request = decodeJsonMessage(frame, 'request');
@@ -58,7 +94,7 @@ export class KmsEndpoint {
         continue;
       }
       if (connection.end.closed) return;
-      connection.send(encodeJsonMessage(reply));
+      transport.send(encodeJsonMessage(reply));
     }
   }
 

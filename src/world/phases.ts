@@ -131,6 +131,7 @@ export async function clientInference(world: World, enclave: EnclaveRecord, depl
     nowMs: () => sim.nowMs,
     expectedPcr0: world.approvedPcr0,
     maxDocumentAgeMs: DOCUMENT_MAX_AGE_MS,
+    verifiesAttestation: world.defences.clientVerifiesAttestation,
   });
   const connection = new FramedConnection(clientEnd);
   try {

@@ -1,11 +1,13 @@
 import { AttestationVerifier, toHex } from '../crypto/index.ts';
-import { defaultEnclaveImage, loadEnclaveImage } from '../enclave/index.ts';
+import { enclaveImageForAppDefences, loadEnclaveImage, pickAppDefences } from '../enclave/index.ts';
 import { Host, type ParentInstance } from '../hypervisor/index.ts';
 import { KmsService } from '../kms/index.ts';
 import { CanarySet, Ledger, isPrincipal, type Principal } from '../scenario/index.ts';
 import { Simulator } from '../sim/index.ts';
 import { assert } from '../errors.ts';
+import { APP_PATHS, startAppServices } from './app-services.ts';
 import { KmsEndpoint } from './kms-endpoint.ts';
+import { kmsTlsIdentity } from './kms-identity.ts';
 import { ACCOUNT_ID, ALL_DEFENCES, arns, type WorldDefences, type WorldOptions } from './options.ts';
 import { openRelayControl, startParentServices, type RelayControl } from './parent-services.ts';
 
@@ -29,8 +31,13 @@ export class World {
   readonly parent: ParentInstance;
   readonly accountId: string;
   readonly arns: ReturnType<typeof arns>;
-  /** The image the owner approves: the default enclave image, the same in every world. */
+  /**
+   * The image the owner approves: the default app with this world's app defences in its measured config
+   * (all on: `defaultEnclaveImage()`, the same in every world; a control world approves its weaker image).
+   */
   readonly approvedImage: Uint8Array;
+  /** Every line the app sent to the parent's log collector (the parent-admin's ledger has the bytes too). */
+  readonly appLogLines: readonly string[];
   readonly approvedPcr0: string;
   /** The image the parent will launch (the approved one unless the options say otherwise). */
   readonly launchImage: Uint8Array;
@@ -56,6 +63,7 @@ export class World {
       region: options.region ?? 'us-east-1',
       defences: this.defences,
       observe,
+      nsmLockEnforced: this.defences.nsmLockEnforced,
       onConsole: (enclaveId, line) => this.observe(this.host.enclaves.find((e) => e.enclaveId === enclaveId)?.parent.info.principal ?? 'parent-admin', `console ${enclaveId}`, line),
     });
     this.kms = new KmsService({
@@ -67,10 +75,13 @@ export class World {
       defences: this.defences,
       revocation: this.host.nitro.revocations,
     });
-    this.kmsEndpoint = new KmsEndpoint(this.sim, this.kms, observe);
+    this.kmsEndpoint = new KmsEndpoint(this.sim, this.kms, observe, kmsTlsIdentity(this.sim, this.host.region));
     this.parent = this.host.createInstance({ roleArn: this.arns.parentRole, memoryMiB: 1024, cpuCount: 4 });
     startParentServices({ vsock: this.parent.vsock, parent: this.parent, kms: this.kmsEndpoint, control: this.relayControl });
-    this.approvedImage = defaultEnclaveImage();
+    this.appLogLines = startAppServices({ vsock: this.parent.vsock, parent: this.parent }).logLines;
+    // The parent's seed file for an app that does not draw from its NSM (PA-15: the parent knows every byte).
+    if (!this.defences.appEntropyFromNsm) this.parent.disk.write(APP_PATHS.entropy, this.sim.prng('parent.entropy-file').bytes(32));
+    this.approvedImage = enclaveImageForAppDefences(pickAppDefences(this.defences));
     this.approvedPcr0 = toHex(loadEnclaveImage(this.approvedImage).measurements.pcr0);
     this.launchImage = options.enclaveImage ?? this.approvedImage;
     this.verifier = new AttestationVerifier(this.host.nitro.rootCertificateDer);

@@ -7,14 +7,22 @@
   const KMS_PROXY_PORT = 8000;
   const STORAGE_PORT = 8001;
   const INFERENCE_PORT = 5000;
-  const random = lib.randomFromNsm();
+  const LOG_PORT = 8002;
+  const STATE_PORT = 8003;
+  // The defence switches are measured with this file (defences.json in the same image): a weaker app is
+  // another image with another PCR0, which an owner must approve knowingly.
+  const config = JSON.parse(lib.fromUtf8(enclave.image.readFile('defences.json')));
   // The console reaches the parent only in debug mode; it never carries a secret either way.
   const say = (line) => enclave.console.log(line);
   say(`enclave ${enclave.enclaveId} booted (ABI v${enclave.abiVersion})`);
-
-  // 1. Our key pair for KMS's reply: only this enclave can open CiphertextForRecipient.
-  const recipientKey = lib.generateRsaKeyPair(random, 2048);
-  enclave.event('enclave.recipient-key', { bits: 2048 });
+  // The log stream always reaches the parent (as real apps ship their logs): only the unhygienic app
+  // (appLogHygiene off) writes secrets to it.
+  const logConnection = await vsock.connect(PARENT_CID, LOG_PORT).catch(() => null);
+  const log = (line) => logConnection?.send(lib.utf8(line));
+  const logSecret = (line) => {
+    if (!config.appLogHygiene) log(line);
+  };
+  log(`boot ${enclave.enclaveId} config ${JSON.stringify(config)}`);
 
   // Every wait on the parent is bounded and retried: its relays may drop, delay or duplicate what they
   // carry, and its proxy may restart. Each attempt uses a fresh connection, so a late or duplicated reply
@@ -22,13 +30,14 @@
   const ATTEMPTS_MAX = 4;
   const REPLY_TIMEOUT_NS = 2_000_000_000;
   const BACKOFF_NS = 50_000_000;
-  async function exchange(port, makeMessage, what) {
+  async function exchange(port, makeMessage, what, wrap = null) {
     let lastError = null;
     for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
       if (attempt > 0) await enclave.sleep(BACKOFF_NS * 2 ** (attempt - 1));
       let connection = null;
       try {
         connection = await vsock.connect(PARENT_CID, port);
+        if (wrap !== null) connection = await enclave.withTimeout(wrap(connection), REPLY_TIMEOUT_NS, `${what} handshake`);
         connection.send(makeMessage());
         const reply = await enclave.withTimeout(connection.receive(), REPLY_TIMEOUT_NS, what);
         if (reply !== null) return reply;
@@ -48,6 +57,20 @@
     if (reply.length < 1 || reply[0] !== 0) throw new Error(`storage: cannot get ${path}`);
     return reply.subarray(1);
   };
+  const tryFetchFile = (path) => fetchFile(path).catch(() => null);
+
+  // 1. Our randomness, and our key pair for KMS's reply: only this enclave can open CiphertextForRecipient.
+  // Without appEntropyFromNsm the app seeds from a file the parent supplies, and the parent can recompute every key.
+  let random;
+  if (config.appEntropyFromNsm) random = lib.randomFromNsm();
+  else {
+    const seed = await fetchFile('config/entropy.bin');
+    random = lib.randomFromSeed(seed);
+    enclave.event('enclave.entropy', { source: 'parent-file', bytes: seed.length });
+  }
+  const recipientKey = lib.generateRsaKeyPair(random, 2048);
+  enclave.event('enclave.recipient-key', { bits: 2048 });
+
   const manifest = JSON.parse(lib.fromUtf8(await fetchFile('model/manifest.json')));
   const sealedDataKey = await fetchFile(manifest.dataKeyPath);
   const sealedWeights = await fetchFile(manifest.weightsPath);
@@ -64,7 +87,18 @@
     };
     return lib.utf8(JSON.stringify({ target: 'TrentService.Decrypt', body: JSON.stringify(request) }));
   };
-  const kmsReply = await exchange(KMS_PROXY_PORT, decryptRequest, 'kms Decrypt');
+  // With kmsChannelPinned the request travels in a TLS-like channel to a KMS certificate under the pinned root,
+  // so the parent's proxy relays records it can neither read nor answer itself; without it, plain frames.
+  const kmsRootPem = lib.fromUtf8(enclave.image.readFile('kms-root.pem'));
+  const secure = async (connection) => {
+    try {
+      return await lib.secureChannelConnect(connection, { random, pinnedRootPem: kmsRootPem });
+    } catch (error) {
+      enclave.event('enclave.kms-channel-refused', { code: String(error.code ?? error.message) });
+      throw error;
+    }
+  };
+  const kmsReply = await exchange(KMS_PROXY_PORT, decryptRequest, 'kms Decrypt', config.kmsChannelPinned ? secure : null);
   const { status, body } = JSON.parse(lib.fromUtf8(kmsReply));
   const answer = JSON.parse(body);
   if (status !== 200) {
@@ -75,16 +109,27 @@
   if (answer.Plaintext !== undefined && answer.Plaintext !== null) throw new Error('kms sent plaintext: refusing');
   const dataKey = lib.openEnvelopedData(lib.fromBase64(answer.CiphertextForRecipient), recipientKey);
 
-  // 4. Weights are decrypted frame by frame inside; the data key is wiped once used.
+  logSecret(`data key ${lib.toBase64(dataKey)}`);
+
+  // 4. Weights are decrypted frame by frame inside; the data key is wiped once used. Only the app that does
+  // not authenticate its inputs looks for a plaintext model the parent may have put next to the sealed one.
+  const plainWeights = config.appAuthenticatesInputs ? null : await tryFetchFile('model/weights.plain');
   const aad = lib.utf8(manifest.weightsAad);
-  const weightsBytes = lib.decryptFramed(sealedWeights, dataKey, aad);
+  const weightsBytes = plainWeights ?? lib.decryptFramed(sealedWeights, dataKey, aad);
+  const stateKey = lib.sealedStateKey(dataKey);
   lib.wipe(dataKey);
   const weightsRegion = memory.store(weightsBytes);
   const model = parseModel(memory.load(weightsRegion));
+  const source = plainWeights === null ? 'sealed' : 'plain';
   say(`model loaded: ${weightsBytes.length} bytes, ${model.parameterCount} parameters`);
-  enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount });
+  enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount, source });
 
-  // 5. Serve attested, end-to-end encrypted inference: the parent relays ciphertext it cannot read.
+  // 5. Sealed state on the parent's disk (AES-GCM under a key from the data key, version in the AAD). With
+  // sealedStateVersioned the version must match the platform's monotonic counter, so an old blob is refused.
+  const state = await loadSealedState();
+  await saveSealedState(state.version + 1, state.data);
+
+  // 6. Serve attested, end-to-end encrypted inference: the parent relays ciphertext it cannot read.
   // A session whose client went away mid-answer ends quietly; it never takes the server down.
   vsock.listen(INFERENCE_PORT, (connection) => void serve(connection).catch(() => connection.close()));
   enclave.event('enclave.ready', { port: INFERENCE_PORT });
@@ -124,7 +169,9 @@
           connection.send(lib.utf8(JSON.stringify({ type: 'error', code: 'PROMPT_AUTH_FAILED' })));
           continue;
         }
+        logSecret(`prompt ${lib.fromUtf8(prompt)}`);
         const output = infer(model, prompt);
+        logSecret(`output ${lib.toBase64(output)}`);
         const sealed = lib.aes256GcmSeal(key, iv(2), output, lib.utf8('output'));
         lib.wipe(key);
         lib.wipe(prompt);
@@ -134,6 +181,34 @@
         connection.send(lib.utf8(JSON.stringify({ type: 'error', code: 'UNEXPECTED_MESSAGE' })));
       }
     }
+  }
+
+  async function stateExchange(message) {
+    return exchange(STATE_PORT, () => lib.utf8(JSON.stringify(message)), `state ${message.op}`);
+  }
+
+  async function loadSealedState() {
+    const counter = enclave.platform.counterRead();
+    const reply = await stateExchange({ op: 'get' });
+    let loaded = { version: 0, data: lib.utf8(JSON.stringify({ revokedClients: [] })) };
+    if (reply[0] === 0) loaded = lib.openSealedState(stateKey, reply.subarray(1));
+    // A blob one ahead of the counter is a save whose counter step did not happen (a crash in between).
+    const current = loaded.version === counter || loaded.version === counter + 1;
+    if (config.sealedStateVersioned && !current) {
+      enclave.event('enclave.sealed-state-rejected', { version: loaded.version, counter });
+      throw new Error(`sealed state version ${loaded.version} does not match the platform counter ${counter}: rollback refused`);
+    }
+    enclave.event('enclave.sealed-state-loaded', { version: loaded.version, counter, current });
+    return loaded;
+  }
+
+  async function saveSealedState(version, data) {
+    const blob = lib.sealState(stateKey, version, data, random);
+    const reply = await stateExchange({ op: 'put', data: lib.toBase64(blob) });
+    if (reply[0] !== 0) throw new Error('state: the parent did not store the sealed state');
+    // Blob first, then the counter: a crash in between leaves a blob one ahead, which the next boot accepts.
+    if (version > enclave.platform.counterRead()) enclave.platform.counterAdvance(version);
+    enclave.event('enclave.sealed-state-saved', { version });
   }
 
   // The session key is bound to both public keys and the client's nonce, so a relayed or replayed
