@@ -5,6 +5,7 @@ import { buildEnclaveCommand } from './build-enclave.ts';
 import { demoCommand } from './demo.ts';
 import { describeEifCommand } from './describe-eif.ts';
 import { pcrCommand } from './pcr.ts';
+import { scenarioCommand } from './scenario.ts';
 import { verifyAttestationCommand } from './verify-attestation.ts';
 
-export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand];
+export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand];
