@@ -27,7 +27,7 @@ export interface WorldDefences extends HypervisorDefences {
   readonly kmsDocumentFreshness: boolean;
   /** KMS refuses key policies the linter flags as errors. Off: it stores them (KP-01…KP-07). */
   readonly policyLint: boolean;
-  /** The owner's key policy drops a superseded image's PCR0 when it approves the new one. Off: the old image stays allowed (RB-02). */
+  /** The owner's key policy names only the current release: it drops a superseded image's PCR0 and a superseded model's encryption context. Off: old ones stay allowed (RB-02, RB-04). */
   readonly policyRotation: boolean;
   /** A shared key's policy ties each tenant's image to its own model's encryption context. Off: image only (KP-07). */
   readonly tenantContextBinding: boolean;
