@@ -38,7 +38,8 @@ const PCR0_KEY = 'kms:recipientattestation:pcr0';
 /** PCRs that say nothing about the image: the parent's role (3), the instance (4), the signing certificate (8). */
 const WEAK_PCR_KEYS = new Set(['kms:recipientattestation:pcr3', 'kms:recipientattestation:pcr4', 'kms:recipientattestation:pcr8']);
 /** Operations that hand out this key's protected material (GenerateRandom is not a key operation). */
-const KEY_YIELDING_ACTIONS = ['kms:decrypt', 'kms:generatedatakey', 'kms:generatedatakeypair', 'kms:reencryptfrom', 'kms:derivesharedsecret'];
+const KEY_YIELDING_NAMES = ['Decrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'ReEncryptFrom', 'DeriveSharedSecret'];
+const KEY_YIELDING_ACTIONS = KEY_YIELDING_NAMES.map((name) => `kms:${name.toLowerCase()}`);
 const GATING_OPERATORS = new Set(['stringequals', 'stringequalsignorecase']);
 const KNOWN_KEYS_SHOWN = [
   'kms:RecipientAttestation:ImageSha384',
@@ -226,7 +227,7 @@ export function lintKeyPolicy(policy: string | object, options: LintOptions = {}
         'KP_UNGATED_KEY_RELEASE',
         keyIsAttested ? 'error' : 'warning',
         s,
-        `${principal} may ${ungated.map((a) => a.slice(4)).join(', ')} without an attestation condition` +
+        `${principal} may ${ungated.map((a) => KEY_YIELDING_NAMES[KEY_YIELDING_ACTIONS.indexOf(a)]).join(', ')} without an attestation condition` +
           (keyIsAttested ? ': the key is attestation-gated elsewhere, so this is a way around it (KP-02)' : ''),
       );
     }

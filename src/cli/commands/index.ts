@@ -4,8 +4,9 @@ import { benchCommand } from './bench.ts';
 import { buildEnclaveCommand } from './build-enclave.ts';
 import { demoCommand } from './demo.ts';
 import { describeEifCommand } from './describe-eif.ts';
+import { kmsCommand } from './kms-lint.ts';
 import { pcrCommand } from './pcr.ts';
 import { scenarioCommand } from './scenario.ts';
 import { verifyAttestationCommand } from './verify-attestation.ts';
 
-export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand];
+export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand, kmsCommand];

@@ -1,0 +1,48 @@
+import { fromUtf8 } from '../../crypto/index.ts';
+import { EmuError } from '../../errors.ts';
+import { lintKeyPolicy, type Finding } from '../../kms/index.ts';
+import { printJson, type Command } from '../command.ts';
+
+export const kmsCommand: Command = {
+  name: 'kms',
+  summary: 'KMS tools: lint-policy FILE checks a key policy for the mistakes that defeat attestation',
+  usage: `nitro-emu kms lint-policy FILE [--approved-pcr0 HEX[,HEX…]] [--json]
+
+Lints a KMS key policy (JSON) for the KP mistakes of the attack catalogue: account-wide kms:*,
+key-yielding operations without an attestation condition, the all-zero (debug) PCR, …IfExists or
+StringLike on attestation keys, unknown or misspelt condition keys (with the closest known key),
+attestation on PCR3/PCR4/PCR8 only. With --approved-pcr0, an image condition naming another PCR0 is
+an error too. --json prints {"file", "errors", "warnings", "findings": [{code, severity, message,
+statement}]}. Exit 0 when there is no error (warnings allowed), 1 when there is one.`,
+  args: { values: ['approved-pcr0'], booleans: ['json'], positionalsMax: 2 },
+  async run(args, io) {
+    const [sub, path] = args.positionals;
+    if (sub !== 'lint-policy') throw new EmuError('CLI_BAD_ARGS', 'usage: nitro-emu kms lint-policy FILE [--json]');
+    if (path === undefined) throw new EmuError('CLI_BAD_ARGS', 'which policy file? usage: nitro-emu kms lint-policy FILE');
+    const approved = args.values.get('approved-pcr0');
+    const approvedPcr0s = approved === undefined ? undefined : approved.split(',').map((v) => v.trim().toLowerCase());
+    if (approvedPcr0s?.some((v) => !/^[0-9a-f]{96}$/.test(v))) {
+      throw new EmuError('CLI_BAD_ARGS', '--approved-pcr0 takes 96 hex digits per value, comma-separated');
+    }
+    let text: string;
+    try {
+      text = fromUtf8(io.readFile(path));
+    } catch (error) {
+      if (error instanceof EmuError) throw error;
+      throw new EmuError('CLI_BAD_INPUT', `${path} is not UTF-8 text`);
+    }
+    const findings = lintKeyPolicy(text, approvedPcr0s === undefined ? {} : { approvedPcr0s });
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const warnings = findings.length - errors;
+    if (args.booleans.has('json')) printJson(io, { file: path, errors, warnings, findings });
+    else {
+      for (const f of findings) io.stdout(`${f.severity.toUpperCase()} ${f.code} [statement ${where(f)}]: ${f.message}\n`);
+      io.stdout(`${path}: ${errors} error(s), ${warnings} warning(s)\n`);
+    }
+    return errors > 0 ? 1 : 0;
+  },
+};
+
+function where(f: Finding): string {
+  return typeof f.statement === 'number' ? (f.statement < 0 ? 'policy' : `#${f.statement}`) : JSON.stringify(f.statement);
+}
