@@ -41,3 +41,9 @@ export {
   type LinkEvent,
   type ScenarioRecords,
 } from './checkers/index.ts';
+export { formatTable, reproCommand, resultsJson, type ResultsJson } from './report.ts';
+export { junitXml, escapeXml } from './report-junit.ts';
+export { ledgerReport, type LedgerReport, type LedgerRunReport } from './report-ledger.ts';
+export { compileYamlScenario, YAML_BYTES_MAX, YAML_STEPS_MAX } from './yaml.ts';
+export { ACTIONS as YAML_ACTIONS } from './yaml-actions.ts';
+export { runCatalogueInPool, POOL_WORKERS_DEFAULT } from './pool.ts';
