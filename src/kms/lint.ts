@@ -265,11 +265,16 @@ function lintConditions(
   }
   const measured = [...attestationKeys];
   if (measured.length > 0 && measured.every((k) => WEAK_PCR_KEYS.has(k))) {
+    // PCR8 still pins the code to a signer (a documented trade-off: the signing key becomes the crown jewel);
+    // PCR3/PCR4 alone say only who launched the enclave, so whatever that parent launches passes.
+    const signerPinned = measured.includes('kms:recipientattestation:pcr8');
     add(
       'KP_WEAK_MEASUREMENT',
-      'warning',
+      signerPinned ? 'warning' : 'error',
       s,
-      'the attestation condition names only PCR3/PCR4/PCR8 (role, instance, signing certificate): any image on that instance or signed by that key passes (KP-04)',
+      signerPinned
+        ? 'the attestation condition names only PCR3/PCR4/PCR8 (role, instance, signing certificate): any image on that instance or signed by that key passes (KP-04)'
+        : 'the attestation condition names only PCR3/PCR4 (role, instance): any image that parent launches passes (KP-04)',
     );
   }
 }
