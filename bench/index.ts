@@ -1,11 +1,13 @@
 import { benchAttestationIssue, benchAttestationVerify } from './attestation.ts';
 import { benchKmsAttestedDecrypt } from './kms.ts';
+import { benchScenarioRate } from './scenario.ts';
 import type { BenchResult } from './types.ts';
 
 export type { BenchResult } from './types.ts';
 
-export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (budgetMs: number) => BenchResult }> = [
+export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (budgetMs: number) => BenchResult | Promise<BenchResult> }> = [
   { name: 'attestation-issue', run: benchAttestationIssue },
   { name: 'attestation-verify', run: benchAttestationVerify },
   { name: 'kms-attested-decrypt', run: benchKmsAttestedDecrypt },
+  { name: 'scenario-rate', run: benchScenarioRate },
 ];

@@ -25,7 +25,7 @@ time. Wall-clock time, not virtual time. Benchmarks: ${BENCHMARKS.map((b) => b.n
     const results: BenchResult[] = [];
     for (const [i, bench] of chosen.entries()) {
       if (io.stderrIsTty) io.stderr(`\r[${i + 1}/${chosen.length}] ${bench.name}…   `);
-      results.push(bench.run(budgetMs));
+      results.push(await bench.run(budgetMs));
     }
     if (io.stderrIsTty) io.stderr('\r\x1b[K');
     let allMet = true;
