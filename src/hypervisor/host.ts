@@ -1,69 +1,20 @@
-import { pcrExtend, toHex, utf8, zeroPcr } from '../crypto/index.ts';
+import { toHex } from '../crypto/index.ts';
 import { EnclaveRuntime, NsmDevice, PlatformCounters, loadEnclaveImage, type LoadedEnclaveImage } from '../enclave/index.ts';
 import { EmuError } from '../errors.ts';
 import { VMADDR_CID_PARENT, VsockBus, type DeliveryObserver, type PipeEnd } from '../ports/index.ts';
-import { AuditLog, type AuditEntry, type Simulator, type TraceValue } from '../sim/index.ts';
+import type { AuditEntry, AuditLog, Simulator, TraceValue } from '../sim/index.ts';
 import { NITRO_DEFENCES, type HypervisorDefences } from './defences.ts';
-import { EffectsJournal, type HostEffect } from './effects.ts';
+import type { EnclaveLaunchOptions, EnclaveRecord, HostOptions, ReleasedEnclave } from './host-types.ts';
+import type { HostEffect } from './effects.ts';
+import { HostAuditTrail } from './host-audit.ts';
+import { measurePcrs, writeCoreDump } from './host-measure.ts';
 import { AddressSpace, PAGE_BYTES, PhysicalMemory } from './memory.ts';
 import { NitroController } from './nitro-controller.ts';
 import { OperatorApi } from './operator-api.ts';
 import { ParentDisk, ParentInstance } from './parent.ts';
 import { VcpuRegisters } from './vcpu.ts';
 
-export interface HostOptions {
-  readonly sim: Simulator;
-  readonly memoryMiB?: number;
-  readonly region?: string;
-  readonly defences?: HypervisorDefences;
-  /** Called with every byte a guest receives over vsock (the observation ledger hooks in here). */
-  readonly observe?: DeliveryObserver;
-  /** The parent's console reader in debug mode. */
-  readonly onConsole?: (enclaveId: string, line: string) => void;
-  /** NSMs refuse to extend or lock a locked PCR (default true; off is PA-10's negative control). */
-  readonly nsmLockEnforced?: boolean;
-}
-
-export interface EnclaveLaunchOptions {
-  readonly memoryMiB: number;
-  readonly cpuCount: number;
-  readonly debugMode?: boolean;
-  /** 0 or absent: the first free CID from 16 up. */
-  readonly cid?: number;
-  readonly name?: string;
-  /** False boots the enclave without running its application (tooling that only needs its NSM). */
-  readonly startApplication?: boolean;
-  /** Whose enclave this is, as the ledger names the principal (a co-tenant's workload is `co-tenant`). */
-  readonly principal?: string;
-}
-
-/** An enclave that was terminated: its frames went back to the parent (INV-SCRUB reads them). */
-export interface ReleasedEnclave {
-  readonly enclaveId: string;
-  readonly frames: readonly number[];
-  readonly scrubbed: boolean;
-}
-
-export interface EnclaveRecord {
-  readonly enclaveId: string;
-  readonly moduleId: string;
-  readonly name: string;
-  readonly cid: number;
-  readonly parent: ParentInstance;
-  readonly debugMode: boolean;
-  readonly memoryMiB: number;
-  readonly cpuCount: number;
-  /** PCR index → lowercase hex, as the NSM reports them (zeros for 0/1/2/8 in debug mode). */
-  readonly pcrs: Readonly<Record<number, string>>;
-  readonly image: LoadedEnclaveImage;
-  readonly frames: readonly number[];
-  readonly runtime: EnclaveRuntime;
-  /** Settles when the application's main returned (it keeps serving afterwards) or failed. */
-  readonly started: Promise<void>;
-  state: 'running' | 'terminated';
-}
-
-const PCRS_LOCKED_AT_BOOT = 16;
+export type { HostOptions, EnclaveLaunchOptions, EnclaveRecord, ReleasedEnclave } from './host-types.ts';
 
 /**
  * One physical host: its memory, its vsock switch, the Nitro controller that measures and attests,
@@ -76,8 +27,7 @@ export class Host {
   readonly memory: PhysicalMemory;
   readonly nitro: NitroController;
   readonly operator: OperatorApi;
-  readonly #effects = new EffectsJournal();
-  #audit: AuditLog;
+  readonly #trail: HostAuditTrail;
   readonly #released: ReleasedEnclave[] = [];
   readonly #vcpus = new Map<string, VcpuRegisters>();
   readonly #instances = new Map<string, ParentInstance>();
@@ -95,7 +45,7 @@ export class Host {
     this.defences = options.defences ?? NITRO_DEFENCES;
     this.memory = new PhysicalMemory((options.memoryMiB ?? 4096) * 1024 * 1024);
     this.nitro = new NitroController(this.sim, this.region, { signedFirmwareOnly: this.defences.signedFirmwareOnly });
-    this.#audit = new AuditLog('host', () => this.sim.nowMs);
+    this.#trail = new HostAuditTrail(() => this.sim.nowMs, this.defences.auditBeforeEffect);
     this.#onConsole = options.onConsole;
     this.#nsmLockEnforced = options.nsmLockEnforced ?? true;
     this.#observe = options.observe;
@@ -104,12 +54,12 @@ export class Host {
 
   /** The hash-chained audit log (on a conventional host the operator may have rewritten it: see `rewriteAudit`). */
   get audit(): AuditLog {
-    return this.#audit;
+    return this.#trail.log;
   }
 
   /** Ground truth for INV-AUDIT: everything the operator API did, with the audit entry that preceded it. */
   get effects(): readonly HostEffect[] {
-    return this.#effects.entries;
+    return this.#trail.effects;
   }
 
   /** Enclaves terminated so far and the frames each gave back (read-only, for INV-SCRUB checkers). */
@@ -122,36 +72,12 @@ export class Host {
    * without `auditBeforeEffect`), runs it, and journals its effect either way.
    */
   operatorAction<T>(action: string, details: Record<string, TraceValue>, run: () => T): T {
-    const audited = this.defences.auditBeforeEffect;
-    const attempt = audited ? this.#audit.append('operator', action, 'attempt', details) : null;
-    try {
-      const result = run();
-      this.#effects.record({ timeMs: this.sim.nowMs, actor: 'operator', action, details, auditHash: attempt?.hash ?? null });
-      if (audited) this.#audit.append('operator', action, 'ok', details);
-      return result;
-    } catch (error) {
-      if (audited) this.#audit.append('operator', action, 'error', { ...details, code: (error as EmuError).code ?? 'UNKNOWN' });
-      throw error;
-    }
+    return this.#trail.operatorAction(action, details, run);
   }
 
-  /**
-   * A conventional host's log is just a file its admin can edit: rebuild it from the entries `keep`
-   * retains. The new chain verifies; only the effects journal still knows what happened. Refused on a
-   * host that audits before effect (its log is append-only to everyone).
-   */
+  /** Only on a host built without `auditBeforeEffect`: rebuilds the log from the entries `keep` retains. */
   rewriteAudit(keep: (entry: AuditEntry) => boolean): number {
-    if (this.defences.auditBeforeEffect) throw new EmuError('HV_AUDIT_APPEND_ONLY', 'the audit log is append-only');
-    const kept = this.#audit.entries.filter(keep);
-    let i = 0;
-    const log = new AuditLog('host', () => kept[Math.min(i, kept.length - 1)]?.timeMs ?? this.sim.nowMs);
-    for (; i < kept.length; i++) {
-      const entry = kept[i]!;
-      log.append(entry.actor, entry.action, entry.outcome, { ...entry.details });
-    }
-    const dropped = this.#audit.entries.length - kept.length;
-    this.#audit = log;
-    return dropped;
+    return this.#trail.rewrite(keep);
   }
 
   /**
@@ -202,7 +128,7 @@ export class Host {
   }): ParentInstance {
     const random = this.sim.prng('host.instance-ids');
     const instanceId = `i-${toHex(random.bytes(9)).slice(0, 17)}`;
-    this.#audit.append('control-plane', 'instance.create', 'attempt', { instanceId, memoryMiB: options.memoryMiB });
+    this.#trail.log.append('control-plane', 'instance.create', 'attempt', { instanceId, memoryMiB: options.memoryMiB });
     const frames = this.memory.allocate(`instance:${instanceId}`, (options.memoryMiB * 1024 * 1024) / PAGE_BYTES);
     const owner = `instance:${instanceId}`;
     // The parent reaches a frame only while it owns it, unless isolation is off (a conventional hypervisor).
@@ -225,7 +151,7 @@ export class Host {
       vsock,
     );
     this.#instances.set(instanceId, parent);
-    this.#audit.append('control-plane', 'instance.create', 'ok', { instanceId });
+    this.#trail.log.append('control-plane', 'instance.create', 'ok', { instanceId });
     this.sim.record('host.instance-created', { instanceId, memoryMiB: options.memoryMiB });
     return parent;
   }
@@ -236,7 +162,7 @@ export class Host {
    */
   launchEnclave(parent: ParentInstance, eif: Uint8Array, options: EnclaveLaunchOptions): EnclaveRecord {
     const debugMode = options.debugMode ?? false;
-    this.#audit.append('parent-admin', 'enclave.launch', 'attempt', {
+    this.#trail.log.append('parent-admin', 'enclave.launch', 'attempt', {
       instanceId: parent.instanceId,
       memoryMiB: options.memoryMiB,
       cpuCount: options.cpuCount,
@@ -245,10 +171,10 @@ export class Host {
     });
     try {
       const record = this.#launch(parent, eif, options, debugMode);
-      this.#audit.append('parent-admin', 'enclave.launch', 'ok', { enclaveId: record.enclaveId, cid: record.cid });
+      this.#trail.log.append('parent-admin', 'enclave.launch', 'ok', { enclaveId: record.enclaveId, cid: record.cid });
       return record;
     } catch (error) {
-      this.#audit.append('parent-admin', 'enclave.launch', 'error', { code: (error as EmuError).code ?? 'UNKNOWN' });
+      this.#trail.log.append('parent-admin', 'enclave.launch', 'error', { code: (error as EmuError).code ?? 'UNKNOWN' });
       throw error;
     }
   }
@@ -272,7 +198,7 @@ export class Host {
     const record = this.enclave(enclaveId);
     // The operator's own actions are audited by `operatorAction`, or not at all on a host built so.
     const audit = (outcome: 'attempt' | 'ok' | 'error', details: Record<string, TraceValue>) => {
-      if (actor !== 'operator' || this.defences.auditBeforeEffect) this.#audit.append(actor, 'enclave.terminate', outcome, details);
+      if (actor !== 'operator' || this.#trail.operatorAudited) this.#trail.log.append(actor, 'enclave.terminate', outcome, details);
     };
     audit('attempt', { enclaveId });
     if (record.state === 'terminated') {
@@ -280,7 +206,7 @@ export class Host {
       throw new EmuError('HV_ALREADY_TERMINATED', `${enclaveId} is already terminated`);
     }
     record.runtime.terminate();
-    if (actor === 'operator' && !this.defences.noCrashDumps) this.#writeCoreDump(record);
+    if (actor === 'operator' && !this.defences.noCrashDumps) writeCoreDump(this.sim, this.memory, record);
     record.parent.vsock.detach(record.cid);
     if (this.defences.scrubOnRelease) this.memory.scrub(record.frames);
     this.memory.retag(record.frames, `instance:${record.parent.instanceId}`);
@@ -317,7 +243,7 @@ export class Host {
     this.memory.retag(frames, `enclave:${enclaveId}`);
     parent.freeCpus -= options.cpuCount;
 
-    const pcrValues = this.#measure(image, parent, debugMode);
+    const pcrValues = measurePcrs(image, parent, debugMode);
     const nsm = new NsmDevice({
       moduleId,
       measured: pcrValues,
@@ -367,34 +293,6 @@ export class Host {
     this.#enclaves.set(enclaveId, record);
     this.sim.record('host.enclave-launched', { enclaveId, cid, debugMode, pcr0: pcrs[0] ?? '' });
     return record;
-  }
-
-  /** What a conventional host leaves behind when it kills a guest: its touched pages, on the parent's disk. */
-  #writeCoreDump(record: EnclaveRecord): void {
-    const pages = record.frames.filter((f) => this.memory.isTouched(f));
-    const core = new Uint8Array(pages.length * PAGE_BYTES);
-    pages.forEach((frame, i) => core.set(this.memory.readFrame(frame, 0, PAGE_BYTES), i * PAGE_BYTES));
-    try {
-      record.parent.disk.write(`crash/${record.enclaveId}.core`, core);
-    } catch {
-      // A full disk loses the dump; the kill goes on.
-    }
-    this.sim.record('host.core-dump', { enclaveId: record.enclaveId, bytes: core.length });
-  }
-
-  /** PCRs 0..15 as the Nitro card measures them (research/nitro-attestation-kms.md §1.5). */
-  #measure(image: LoadedEnclaveImage, parent: ParentInstance, debugMode: boolean): Map<number, Uint8Array> {
-    const values = new Map<number, Uint8Array>();
-    for (let i = 0; i < PCRS_LOCKED_AT_BOOT; i++) values.set(i, zeroPcr());
-    if (!debugMode) {
-      values.set(0, image.measurements.pcr0);
-      values.set(1, image.measurements.pcr1);
-      values.set(2, image.measurements.pcr2);
-      if (image.measurements.pcr8 !== null) values.set(8, image.measurements.pcr8);
-    }
-    if (parent.info.roleArn !== null) values.set(3, pcrExtend(zeroPcr(), utf8(parent.info.roleArn)));
-    values.set(4, pcrExtend(zeroPcr(), utf8(parent.instanceId)));
-    return values;
   }
 
   #pickCid(parent: ParentInstance, requested: number): number {
