@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { scenarios } from '../../src/scenario/catalogue/rollback.ts';
+import { runScenario } from '../../src/scenario/runner.ts';
+
+/** Why the defended run must have been blocked: the refusal that stopped it, as the scenario noted it. */
+const DEFENDED_BY: Readonly<Record<string, RegExp>> = {
+  'RB-01': /third boot on the replayed blob: stopped \(.*rollback refused/,
+  'RB-02': /the 0\.9 image: it stopped \(.*kms refused the data key: AccessDeniedException/,
+  'RB-03': /KMS refused the owner's key policy: .*KP_ACCOUNT_WIDE_KMS_ALL/,
+  'RB-04': /enclave started on the 0\.9 files: stopped \(.*kms refused the data key: AccessDeniedException/,
+  'RB-05': /Decrypt with a document under the revoked CA: HTTP 400 AccessDeniedException/,
+};
+
+describe('catalogue: rollback (RB)', () => {
+  it('lists RB-01 … RB-05 in order', () => {
+    expect(scenarios.map((s) => s.id)).toEqual(['RB-01', 'RB-02', 'RB-03', 'RB-04', 'RB-05']);
+  });
+
+  for (const scenario of scenarios) {
+    it(`${scenario.id} ${scenario.name}: blocked, and caught with ${scenario.defence} off`, async () => {
+      const result = await runScenario(scenario, { seed: 1 });
+      const notes = (run: { notes: readonly string[] } | null) => run?.notes.join(' | ') ?? '';
+      const why = `${result.reason}\n defended notes: ${notes(result.runs.defended)}\n control notes: ${notes(result.runs.control)}`;
+      expect(result.outcome, why).toBe('blocked');
+      expect(result.control, why).toBe('leaked');
+      expect(result.passed, why).toBe(true);
+      expect(notes(result.runs.defended), why).toMatch(DEFENDED_BY[scenario.id] ?? /^$/);
+    }, 60_000);
+  }
+});
