@@ -7,6 +7,7 @@ import { describeEifCommand } from './describe-eif.ts';
 import { kmsCommand } from './kms-lint.ts';
 import { pcrCommand } from './pcr.ts';
 import { scenarioCommand } from './scenario.ts';
+import { swarmCommand } from './swarm.ts';
 import { verifyAttestationCommand } from './verify-attestation.ts';
 
-export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand, kmsCommand];
+export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand, kmsCommand, swarmCommand];
