@@ -2,6 +2,7 @@ import type { EnclaveRuntime, LoadedEnclaveImage } from '../enclave/index.ts';
 import type { DeliveryObserver } from '../ports/index.ts';
 import type { Simulator } from '../sim/index.ts';
 import type { HypervisorDefences } from './defences.ts';
+import type { AddressSpace } from './memory.ts';
 import type { ParentInstance } from './parent.ts';
 
 export interface HostOptions {
@@ -50,6 +51,8 @@ export interface EnclaveRecord {
   readonly pcrs: Readonly<Record<number, string>>;
   readonly image: LoadedEnclaveImage;
   readonly frames: readonly number[];
+  /** The enclave's own view of its pages: what its runtime reads and writes through (harness side). */
+  readonly memory: AddressSpace;
   readonly runtime: EnclaveRuntime;
   /** Settles when the application's main returned (it keeps serving afterwards) or failed. */
   readonly started: Promise<void>;

@@ -286,6 +286,7 @@ export class Host {
       pcrs,
       image,
       frames,
+      memory: enclaveMemory,
       runtime,
       started,
       state: 'running',
