@@ -16,7 +16,7 @@ export default defineScenario<PolicyDeployment>({
   expect: 'blocked',
   teaching:
     'The owner wrote StringEqualsIgnoreCaseIfExists on kms:RecipientAttestation:ImageSha384 and no Deny for a missing document; IfExists is true when the key is absent, so a call without Recipient satisfies it. ' +
-    'KMS lints every policy and refuses an IfExists on an attestation key (and refuses unknown or misspelt condition keys at parse time), so the deployment fails closed. ' +
+    'KMS lints every policy and refuses an IfExists on an attestation key (as it does unknown or misspelt condition keys), so the deployment fails closed. ' +
     'With the linter off (the control) the parent role calls Decrypt without Recipient and gets the data key in plaintext.',
   setup: (ctx) => deployUnderPolicy(ctx, ifExistsPolicy(partiesOf(ctx.world))),
   async attack(ctx) {

@@ -103,6 +103,12 @@ export function ifExistsPolicy(p: PolicyParties): object {
   return policyOf([ownerAdmin(p), attestedDecrypt(p, p.approvedPcr0, 'StringEqualsIgnoreCaseIfExists')]);
 }
 
+/** KP-05, the other spelling: a typo in the condition key, which no request ever carries (docs only; the linter names it). */
+export function misspeltKeyPolicy(p: PolicyParties): object {
+  const typo = 'kms:RecipientAttestation:ImageSHA348';
+  return policyOf([ownerAdmin(p), attestedDecrypt(p, p.approvedPcr0, 'StringEqualsIgnoreCase', typo)]);
+}
+
 /** One tenant of a shared platform key: whose role launches, which image it runs, which model it may open. */
 export interface Tenant {
   readonly roleArn: string;
