@@ -6,7 +6,7 @@ import type { FaultPlan, LogSink } from '../sim/index.ts';
  * one it relies on; its control run turns that one off. Each switch is wired where its defence lives.
  */
 export interface WorldDefences extends HypervisorDefences {
-  /** The model key's policy releases it only to the approved image's PCR0. Off: the parent's role may Decrypt. */
+  /** The model key's policy releases it only to the approved image's PCR0, and its explicit Deny beats any grant. Off: the parent's role may Decrypt (KP-06). */
   readonly attestedKeyPolicy: boolean;
   // Host and platform: auditBeforeEffect (OP-06), signedFirmwareOnly (OP-07), noCrashDumps (OP-11),
   // guestMemoryIsolation (CT-01) and closedOperatorApi (OP-01/02/04/05) live in HypervisorDefences.
@@ -25,7 +25,7 @@ export interface WorldDefences extends HypervisorDefences {
   readonly kmsNonceSingleUse: boolean;
   /** Documents older than the maximum age are refused. Off: any age is accepted (PA-14). */
   readonly kmsDocumentFreshness: boolean;
-  /** KMS refuses key policies the linter flags as errors. Off: it stores them (KP-01…KP-07). */
+  /** KMS refuses key policies the linter flags as errors. Off: it stores them (KP-01…KP-05, RB-03). */
   readonly policyLint: boolean;
   /** The owner's key policy names only the current release: it drops a superseded image's PCR0 and a superseded model's encryption context. Off: old ones stay allowed (RB-02, RB-04). */
   readonly policyRotation: boolean;
@@ -36,7 +36,7 @@ export interface WorldDefences extends HypervisorDefences {
   readonly kmsChannelPinned: boolean;
   /** The app draws randomness only from NSM GetRandom. Off: it seeds from parent-supplied bytes (PA-15). */
   readonly appEntropyFromNsm: boolean;
-  /** The app accepts only AEAD-authenticated inputs (weights, config). Off: it loads what the parent supplies (PA-18, RB-04). */
+  /** The app accepts only AEAD-authenticated inputs (weights, config). Off: it loads what the parent supplies (PA-18). */
   readonly appAuthenticatesInputs: boolean;
   /** The app's console and logs carry no secret. Off: it logs verbosely, secrets included (PA-19). */
   readonly appLogHygiene: boolean;
