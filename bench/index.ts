@@ -1,6 +1,7 @@
 import { benchAttestationIssue, benchAttestationVerify } from './attestation.ts';
 import { benchKmsAttestedDecrypt } from './kms.ts';
 import { benchScenarioRate } from './scenario.ts';
+import { benchSwarmRate } from './swarm.ts';
 import type { BenchResult } from './types.ts';
 
 export type { BenchResult } from './types.ts';
@@ -10,4 +11,5 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (b
   { name: 'attestation-verify', run: benchAttestationVerify },
   { name: 'kms-attested-decrypt', run: benchKmsAttestedDecrypt },
   { name: 'scenario-rate', run: benchScenarioRate },
+  { name: 'swarm-rate', run: benchSwarmRate },
 ];
