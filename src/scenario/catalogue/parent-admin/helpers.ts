@@ -2,6 +2,7 @@
 // role, run its relays, build images. Shared by the PA scenarios; nothing here touches a TCB object.
 import {
   decryptFramed,
+  equalBytes,
   fromBase64,
   fromUtf8,
   toBase64,
@@ -120,4 +121,21 @@ export function capturedDocuments(seen: ReadonlyArray<{ direction: string; messa
     if (typeof document === 'string') documents.push(fromBase64(document));
   }
   return documents;
+}
+
+/**
+ * Read-only: did the client accept an output other than the one the owner's model gives for its prompt?
+ * A poisoned or substituted model that a client takes as genuine is wrong plaintext accepted (INV-FAIL-CLOSED).
+ */
+export function clientAcceptedWrongOutput(ctx: ScenarioContext, reference: Uint8Array): { invariant: 'INV-FAIL-CLOSED'; held: boolean; detail: string } {
+  const outputs = ctx.world.ledger.of('client').filter((o) => o.channel === 'inference-output' && o.bytes !== undefined);
+  const wrong = outputs.filter((o) => !equalBytes(o.bytes as Uint8Array, reference)).length;
+  return {
+    invariant: 'INV-FAIL-CLOSED',
+    held: wrong === 0,
+    detail:
+      wrong === 0
+        ? `${outputs.length} client outputs, all equal to the owner model's reference`
+        : `the client accepted ${wrong} output(s) that the owner's model does not give: the enclave ran a model the owner never sealed`,
+  };
 }
