@@ -28,3 +28,13 @@ describe('catalogue: rollback (RB)', () => {
     }, 60_000);
   }
 });
+
+describe('catalogue: rollback (RB) determinism', () => {
+  it('the same seed gives the same trace digests, defended and control (RB-05 mints documents with the attacker’s RSA key)', async () => {
+    const scenario = scenarios.find((s) => s.id === 'RB-05')!;
+    const [first, second] = [await runScenario(scenario, { seed: 3 }), await runScenario(scenario, { seed: 3 })];
+    expect(second.runs.defended.digest).toBe(first.runs.defended.digest);
+    expect(second.runs.control?.digest).toBe(first.runs.control?.digest);
+    expect(first.passed, first.reason).toBe(true);
+  }, 60_000);
+});

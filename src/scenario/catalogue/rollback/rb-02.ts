@@ -1,18 +1,8 @@
-import { attestedKeyPolicy } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
 import { MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
 import { deployUnderPolicy, ownerFilesPresent } from '../key-policy/helpers.ts';
 import { launchAndDrain, pcr0Of, superseded09Image } from './helpers.ts';
-
-/** The owner's policy for release 1.0: the old 0.9 measurement stays in it unless the owner rotates it out. */
-function releasePolicy(ownerArn: string, roleArn: string, currentPcr0: string, oldPcr0: string, rotated: boolean): object {
-  const policy = attestedKeyPolicy(ownerArn, roleArn, currentPcr0) as { Statement: Array<Record<string, any>> };
-  if (!rotated) {
-    const allow = policy.Statement.find((s) => s['Sid'] === 'EnclaveMayDecryptOnlyTheApprovedImage');
-    allow!['Condition']['StringEqualsIgnoreCase']['kms:RecipientAttestation:ImageSha384'] = [currentPcr0, oldPcr0];
-  }
-  return policy;
-}
+import { imageReleasePolicy } from './releases.ts';
 
 /** RB-02: an older approved image is still an approved image until the policy says otherwise. */
 export default defineScenario<{ readonly currentEnclaveId: string }>({
@@ -31,7 +21,7 @@ export default defineScenario<{ readonly currentEnclaveId: string }>({
     'Without the rotation (the control) both measurements stay allowed, the 0.9 enclave gets the data key and its diagnostics port hands key and weights to the parent.',
   async setup(ctx) {
     const { world } = ctx;
-    const policy = releasePolicy(world.arns.owner, world.arns.parentRole, world.approvedPcr0, pcr0Of(superseded09Image()), world.defences.policyRotation);
+    const policy = imageReleasePolicy(world.arns.owner, world.arns.parentRole, world.approvedPcr0, pcr0Of(superseded09Image()), world.defences.policyRotation);
     const state = await deployUnderPolicy(ctx, policy);
     if (state.enclave?.ready !== true) throw new Error('release 1.0 did not come up');
     return { currentEnclaveId: state.enclave.record.enclaveId };
