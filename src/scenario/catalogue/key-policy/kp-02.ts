@@ -1,4 +1,4 @@
-import { fromBase64, toBase64 } from '../../../crypto/index.ts';
+import { toBase64 } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
 import { exploitKeyReply, MANIFEST_PATH, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
 import { deployUnderPolicy, ownerFilesPresent, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
@@ -47,7 +47,7 @@ export default defineScenario<PolicyDeployment>({
     });
     ctx.note(`ReEncrypt to its own key: HTTP ${moved.status} ${String(moved.body['__type'] ?? 'ok')}`);
     if (typeof moved.body['CiphertextBlob'] !== 'string') return;
-    const opened = await pa.kms('Decrypt', { CiphertextBlob: toBase64(fromBase64(moved.body['CiphertextBlob'])) });
+    const opened = await pa.kms('Decrypt', { CiphertextBlob: moved.body['CiphertextBlob'] });
     ctx.note(`Decrypt under its own key: HTTP ${opened.status} ${String(opened.body['__type'] ?? 'ok')}`);
     exploitKeyReply(ctx, pa, opened.body);
   },

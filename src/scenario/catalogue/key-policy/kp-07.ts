@@ -1,4 +1,4 @@
-import { fromUtf8, toHex } from '../../../crypto/index.ts';
+import { toHex } from '../../../crypto/index.ts';
 import { defaultEnclaveImage, loadEnclaveImage } from '../../../enclave/index.ts';
 import { ENCRYPTION_CONTEXT, PATHS } from '../../../world/index.ts';
 import { CO_TENANT_ROLE_ARN } from '../../capabilities.ts';
@@ -63,7 +63,7 @@ export default defineScenario<State>({
       ctx.loot(`registry download ${path}`, data);
       b.writeDisk(path, data);
     }
-    ctx.note(`tenant A's manifest names key ${String((JSON.parse(fromUtf8(registry[0]?.data ?? new Uint8Array())) as { keyId?: unknown }).keyId)}`);
+    ctx.note(`downloaded tenant A's ${registry.length} registry files (ciphertext and manifest) onto its own disk`);
     const launched = await b.launchEnclave({ image: tenantBImage });
     ctx.note(`tenant B's enclave on tenant A's files: ${launched.ready ? 'it got the key' : `it stopped (${launched.failure})`}`);
     if (!launched.ready) return;
