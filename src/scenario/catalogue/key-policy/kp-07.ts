@@ -36,7 +36,7 @@ export default defineScenario<State>({
   teaching:
     'A platform seals every tenant’s model under one KMS key, and its policy lets each tenant’s role Decrypt only from that tenant’s own enclave image. A ciphertext blob names only the key, so tenant B points its own (legitimately approved) enclave at tenant A’s blob and asks for it. ' +
     'The policy also ties each tenant’s image to its own model in the encryption context, which the blob is bound to, so KMS refuses B’s request for A’s model. ' +
-    'Without that condition (the control) B’s enclave gets A’s data key and hands it, with A’s weights, to B.',
+    'Without that condition (the control) KMS releases A’s data key to B’s enclave, an image B wrote and controls, and the key-release checker sees a release to an image that is not A’s.',
   async setup(ctx) {
     const tenantBImage = tamperedImage(defaultEnclaveImage());
     const tenants = [
