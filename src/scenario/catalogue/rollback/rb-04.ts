@@ -18,7 +18,7 @@ export default defineScenario<State>({
   attacker: 'parent-admin',
   promises: ['P2'],
   invariants: ['INV-FAIL-CLOSED'],
-  tags: { attack: ['T1565'], atlas: ['AML.T0018'] },
+  tags: { attack: ['T1565.001'], atlas: ['AML.T0018'] },
   defence: 'policyRotation',
   expect: 'blocked',
   teaching:
