@@ -40,7 +40,7 @@ overlapping, inconsistent or missing shards.`,
     const workers = args.values.has('workers') ? optionalInteger(args, 'workers', 0, 8) : undefined;
     const narrate = (text: string) => (json ? io.stderr(text) : io.stdout(text));
     const shardText = shard[1] > 1 ? `, shard ${shard[0]}/${shard[1]}` : '';
-    narrate(`nitro-emu swarm — seeds ${start}…${start + seeds - 1} (${seeds})${shardText}${defencesOff.length ? `, defences OFF: ${defencesOff.join(', ')}` : ''}\n`);
+    narrate(`nitro-emu swarm — seeds ${seeds === 0 ? 'none' : `${start}…${start + seeds - 1}`} (${seeds})${shardText}${defencesOff.length ? `, defences OFF: ${defencesOff.join(', ')}` : ''}\n`);
     const bar = io.stderrIsTty ? progressBar(io) : undefined;
     const { report, results } = await runSwarm({
       seeds,
