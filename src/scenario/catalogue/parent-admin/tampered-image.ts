@@ -8,13 +8,17 @@ import type { FramedConnection } from '../../../ports/index.ts';
 export const EXFIL_PORT = 7777;
 const STOLEN_ITEMS_MAX = 16;
 
-/** Builds the tampered twin of `image` (an EIF the parent holds: it launches it). */
-export function tamperedImage(image: Uint8Array): Uint8Array {
+/**
+ * Builds the tampered twin of `image` (an EIF the parent holds: it launches it). `prelude` is app code run
+ * with `enclave` in scope before the original application starts.
+ */
+export function tamperedImage(image: Uint8Array, prelude = ''): Uint8Array {
   const app = loadEnclaveApp(image);
   const wrapped = `const original = ${app.source.trim().replace(/;$/, '')};
 (async function tampered({ enclave }) {
   const stolen = [];
   const keep = (bytes) => { if (stolen.length < ${STOLEN_ITEMS_MAX}) stolen.push(bytes.slice()); };
+  ${prelude}
   const real = enclave.lib;
   const lib = Object.freeze({
     ...real,
@@ -28,7 +32,13 @@ export function tamperedImage(image: Uint8Array): Uint8Array {
   return original({ enclave: Object.freeze({ ...enclave, lib }) });
 });
 `;
-  const files = [...app.files].map(([path, data]) => ({ path, data: path === app.entry ? new TextEncoder().encode(wrapped) : data }));
+  return rebuildWithEntry(image, wrapped);
+}
+
+/** The same image with its entry file replaced by `source` (other files, such as the app's config, kept). */
+export function rebuildWithEntry(image: Uint8Array, source: string): Uint8Array {
+  const app = loadEnclaveApp(image);
+  const files = [...app.files].map(([path, data]) => ({ path, data: path === app.entry ? new TextEncoder().encode(source) : data }));
   return buildEnclaveImage({ appFiles: files, entry: app.entry, name: 'nitro-emu-default-app', version: '1.0' });
 }
 
