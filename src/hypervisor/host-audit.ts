@@ -1,5 +1,4 @@
-import type { EmuError } from '../errors.ts';
-import { EmuError as Refusal } from '../errors.ts';
+import { EmuError } from '../errors.ts';
 import { AuditLog, type AuditEntry, type TraceValue } from '../sim/index.ts';
 import { EffectsJournal, type HostEffect } from './effects.ts';
 
@@ -52,7 +51,7 @@ export class HostAuditTrail {
    * what happened. Refused on a host that audits before effect (its log is append-only to everyone).
    */
   rewrite(keep: (entry: AuditEntry) => boolean): number {
-    if (this.#auditBeforeEffect) throw new Refusal('HV_AUDIT_APPEND_ONLY', 'the audit log is append-only');
+    if (this.#auditBeforeEffect) throw new EmuError('HV_AUDIT_APPEND_ONLY', 'the audit log is append-only');
     const kept = this.#log.entries.filter(keep);
     let i = 0;
     const log = new AuditLog('host', () => kept[i]?.timeMs ?? this.#clockMs());
