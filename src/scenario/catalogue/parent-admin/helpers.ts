@@ -111,6 +111,18 @@ export function parseKmsRequest(message: Uint8Array): { target: string; body: Re
   }
 }
 
+/** The body of a KMS reply as it crosses the proxy outside an authenticated channel; undefined otherwise. */
+export function parseKmsReply(message: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const outer = JSON.parse(fromUtf8(message)) as { status?: unknown; body?: unknown };
+    if (typeof outer.status !== 'number' || typeof outer.body !== 'string') return undefined;
+    const body = JSON.parse(outer.body) as unknown;
+    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Attestation documents the parent saw in Recipient fields of relayed KMS requests. */
 export function capturedDocuments(seen: ReadonlyArray<{ direction: string; message: Uint8Array }>): Uint8Array[] {
   const documents: Uint8Array[] = [];
