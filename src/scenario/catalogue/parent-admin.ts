@@ -9,10 +9,11 @@ import pa09 from './parent-admin/pa-09.ts';
 import pa10 from './parent-admin/pa-10.ts';
 import pa12 from './parent-admin/pa-12.ts';
 import pa13 from './parent-admin/pa-13.ts';
+import pa14 from './parent-admin/pa-14.ts';
 import pa15 from './parent-admin/pa-15.ts';
 import pa16 from './parent-admin/pa-16.ts';
 import pa18 from './parent-admin/pa-18.ts';
 import pa19 from './parent-admin/pa-19.ts';
 
 /** Scenarios of this group, in catalogue order. Each lives in its own file beside this one. */
-export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa04, pa06, pa07, pa08, pa09, pa10, pa12, pa13, pa15, pa16, pa18, pa19];
+export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa04, pa06, pa07, pa08, pa09, pa10, pa12, pa13, pa14, pa15, pa16, pa18, pa19];
