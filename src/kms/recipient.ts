@@ -86,7 +86,9 @@ export class RecipientGate {
     }
     const nonceHex = doc.nonce === null ? undefined : toHex(doc.nonce);
     if (nonceHex !== undefined && this.#defences.kmsNonceSingleUse) this.#nonces.check(nonceHex, nowMs);
-    const publicKey = rsa2048PublicKey(doc.publicKey);
+    // Only a KMS that encrypts to the recipient needs an RSA-2048 key; with kmsRecipientEncryption off (the
+    // LocalStack-style control) the key is never used, so whatever the document carries is accepted (PA-03).
+    const publicKey = this.#defences.kmsRecipientEncryption ? rsa2048PublicKey(doc.publicKey) : (doc.publicKey ?? new Uint8Array(0));
     const conditionKeys = new Map<string, string>();
     for (const [index, value] of doc.pcrs) conditionKeys.set(pcrConditionKey(index), toHex(value));
     const pcr0 = doc.pcrs.get(0);

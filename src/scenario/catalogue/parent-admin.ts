@@ -1,7 +1,9 @@
 import type { Scenario } from '../define.ts';
 import pa01 from './parent-admin/pa-01.ts';
 import pa02 from './parent-admin/pa-02.ts';
+import pa03 from './parent-admin/pa-03.ts';
 import pa04 from './parent-admin/pa-04.ts';
+import pa05 from './parent-admin/pa-05.ts';
 import pa06 from './parent-admin/pa-06.ts';
 import pa07 from './parent-admin/pa-07.ts';
 import pa08 from './parent-admin/pa-08.ts';
@@ -16,4 +18,4 @@ import pa18 from './parent-admin/pa-18.ts';
 import pa19 from './parent-admin/pa-19.ts';
 
 /** Scenarios of this group, in catalogue order. Each lives in its own file beside this one. */
-export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa04, pa06, pa07, pa08, pa09, pa10, pa12, pa13, pa14, pa15, pa16, pa18, pa19];
+export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa03, pa04, pa05, pa06, pa07, pa08, pa09, pa10, pa12, pa13, pa14, pa15, pa16, pa18, pa19];

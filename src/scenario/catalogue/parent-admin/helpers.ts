@@ -151,3 +151,23 @@ export function clientAcceptedWrongOutput(ctx: ScenarioContext, reference: Uint8
         : `the client accepted ${wrong} output(s) that the owner's model does not give: the enclave ran a model the owner never sealed`,
   };
 }
+
+/** The enclave's client-facing port: anyone who reaches it (the parent first of all) may ask for a document. */
+export const INFERENCE_PORT = 5000;
+
+/**
+ * A genuine attestation document of the running enclave, obtained the way any client obtains one: a hello with
+ * a nonce on its inference port. Undefined when the enclave does not answer with one.
+ */
+export async function helloDocument(pa: ParentAdminHandle, cid: number, nonce: Uint8Array): Promise<Uint8Array | undefined> {
+  const connection = await pa.connectToEnclave(cid, INFERENCE_PORT);
+  try {
+    connection.send(utf8(JSON.stringify({ type: 'hello', nonce: toBase64(nonce) })));
+    const reply = await connection.receive();
+    if (reply === null) return undefined;
+    const message = JSON.parse(fromUtf8(reply)) as { type?: unknown; document?: unknown };
+    return message.type === 'attestation' && typeof message.document === 'string' ? fromBase64(message.document) : undefined;
+  } finally {
+    connection.close();
+  }
+}
