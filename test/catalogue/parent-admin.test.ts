@@ -10,6 +10,19 @@ describe('parent-admin catalogue: blocked with the defence on, caught by the che
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('covers PA-01…PA-19 except PA-11 (see the group file) and PA-17 (accelerator)', () => {
+    const expected = Array.from({ length: 19 }, (_, i) => `PA-${String(i + 1).padStart(2, '0')}`).filter((id) => id !== 'PA-11' && id !== 'PA-17');
+    expect(scenarios.map((s) => s.id)).toEqual(expected);
+  });
+
+  it('reproduces: the same seed gives the same trace digests, defended and control', async () => {
+    const pa14 = scenarios.find((s) => s.id === 'PA-14')!;
+    const [a, b] = [await runScenario(pa14, { seed: 3 }), await runScenario(pa14, { seed: 3 })];
+    expect(b.runs.defended.digest).toBe(a.runs.defended.digest);
+    expect(b.runs.control?.digest).toBe(a.runs.control?.digest);
+    expect(a.runs.control?.digest).not.toBe(a.runs.defended.digest);
+  }, 30_000);
+
   for (const scenario of scenarios) {
     it(`${scenario.id} ${scenario.name}`, async () => {
       const result = await runScenario(scenario, { seed: 1 });
