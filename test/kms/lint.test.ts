@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { closestConditionKey, defaultKeyPolicyText, lintKeyPolicy, type Finding } from '../../src/kms/index.ts';
 import { attestedKeyPolicy, unattestedKeyPolicy } from '../../src/world/policies.ts';
@@ -101,6 +102,32 @@ describe('key-policy linter', () => {
     }
     // Odd shapes inside statements are skipped (the parser refuses them), not crashed on.
     expect(() => lintKeyPolicy({ Statement: [1, { Principal: 5, Action: {}, Condition: [] }, { Condition: { StringEquals: 3 } }] })).not.toThrow();
+  });
+});
+
+describe('key-policy linter on arbitrary input', () => {
+  it('never throws and returns only well-formed findings', () => {
+    const key = fc.constantFrom(IMAGE, 'kms:RecipientAttestation:PCR8', 'kms:recipientattestation:pcr0', 'kms:CallerAccount', 'kms:Bogus', 'aws:SourceIp');
+    const statement = fc.record({
+      Sid: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+      Effect: fc.constantFrom('Allow', 'Deny', 'Maybe'),
+      Principal: fc.oneof(fc.constant('*'), fc.record({ AWS: fc.constantFrom(ROOT, PARENT.arn, OWNER.arn, '111122223333', '*') }), fc.anything()),
+      Action: fc.oneof(fc.constantFrom('kms:*', 'kms:Decrypt', 'kms:GenerateDataKey*', '*', 'kms:ReEncrypt*'), fc.array(fc.string(), { maxLength: 3 })),
+      Condition: fc.option(
+        fc.dictionary(fc.constantFrom('StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'StringEqualsIfExists', 'Null', 'Bogus'), fc.dictionary(key, fc.oneof(fc.constantFrom('0'.repeat(96), APPROVED_PCR0_HEX, 'ab*', ''), fc.array(fc.constantFrom('0'.repeat(96), APPROVED_PCR0_HEX, 'ab*', ''), { maxLength: 2 }), fc.anything()))),
+        { nil: undefined },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.array(statement, { maxLength: 5 }).map((Statement) => ({ Version: '2012-10-17', Statement })), fc.anything()), (doc) => {
+        const findings = lintKeyPolicy(doc as object);
+        for (const f of findings) {
+          expect(['error', 'warning']).toContain(f.severity);
+          expect(f.code).toMatch(/^KP_[A-Z0-9_]+$/);
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
   });
 });
 
