@@ -5,11 +5,11 @@
  * the parent recomputes the "ephemeral" key and reads everything the channel was meant to hide.
  */
 import { EmuError } from '../errors.ts';
-import { P384_POINT_LENGTH, p384SharedSecret } from './ecdsa.ts';
+import { P384_POINT_LENGTH } from './ecdsa.ts';
 import { concatBytes } from './bytes.ts';
 import { sha384 } from './hash.ts';
 import { CONTENT_DATA, RecordProtector } from './secure-channel-record.ts';
-import { SERVER_HELLO, keySchedule, openHandshake } from './secure-channel.ts';
+import { SERVER_HELLO, ecdhP384, keySchedule, openHandshake } from './secure-channel.ts';
 
 const RANDOM_BYTES = 32;
 const SIGNATURE_BYTES = 96;
@@ -36,7 +36,7 @@ export function openCapturedSession(session: CapturedSession, clientEphemeralPri
   reader.take(SIGNATURE_BYTES + MAC_BYTES);
   reader.end();
   const transcriptHash = sha384(concatBytes(session.clientHello, session.serverHello.subarray(0, signedUpTo)));
-  const keys = keySchedule(p384SharedSecret(clientEphemeralPrivateKey, serverShare), transcriptHash, version, suite);
+  const keys = keySchedule(ecdhP384(clientEphemeralPrivateKey, serverShare), transcriptHash, version, suite);
   const opener = new RecordProtector(session.direction === 'client-to-server' ? keys.clientWrite : keys.serverWrite, version);
   const out: Uint8Array[] = [];
   for (const record of session.records) {

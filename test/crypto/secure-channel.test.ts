@@ -259,3 +259,27 @@ describe('secure channel handshake', () => {
     expect(await codeOf(accepted)).toBe('SCHAN_BAD_HANDSHAKE');
   });
 });
+
+describe('the channel ECDH (OpenSSL)', () => {
+  it('agrees with the noble implementation and refuses a point off the curve', async () => {
+    const { ecdhP384 } = await import('../../src/crypto/secure-channel.ts');
+    const { p384KeyPair, p384SharedSecret } = await import('../../src/crypto/index.ts');
+    const random = new Prng(8, 'ecdh');
+    for (let i = 0; i < 4; i++) {
+      const a = p384KeyPair(random);
+      const b = p384KeyPair(random);
+      expect(ecdhP384(a.privateKey, b.publicKey)).toEqual(p384SharedSecret(a.privateKey, b.publicKey));
+      expect(ecdhP384(b.privateKey, a.publicKey)).toEqual(ecdhP384(a.privateKey, b.publicKey));
+    }
+    const a = p384KeyPair(random);
+    const off = p384KeyPair(random).publicKey.slice();
+    off[96]! ^= 1;
+    let code = '';
+    try {
+      ecdhP384(a.privateKey, off);
+    } catch (error) {
+      code = error instanceof EmuError ? error.code : 'untyped';
+    }
+    expect(code).toBe('ECDH_BAD_PUBLIC_KEY');
+  });
+});
