@@ -20,7 +20,15 @@ import {
   toBase64,
   utf8,
 } from '../../src/crypto/index.ts';
-import { NsmClient, defaultAppKeysFromSeed, defaultEnclaveImage, loadEnclaveImage } from '../../src/enclave/index.ts';
+import { fileURLToPath } from 'node:url';
+import {
+  NsmClient,
+  buildEnclaveImage,
+  defaultAppKeysFromSeed,
+  defaultEnclaveImage,
+  loadEnclaveImage,
+  readAppFolder,
+} from '../../src/enclave/index.ts';
 import { EmuError } from '../../src/errors.ts';
 import { FramedConnection, createPipe } from '../../src/ports/index.ts';
 import { findLeaks } from '../../src/scenario/index.ts';
@@ -57,6 +65,16 @@ describe('app defences live in the measured image', () => {
     const config = JSON.parse(fromUtf8(loadEnclaveImage(control.approvedImage).appFiles.get('defences.json')!));
     expect(config.appLogHygiene).toBe(false);
     expect(world(2).approvedPcr0).toBe(defended.approvedPcr0);
+  });
+
+  it('an image of the app without its config refuses to start rather than guess', async () => {
+    const folder = readAppFolder(fileURLToPath(new URL('../../src/enclave/default-app/', import.meta.url)));
+    const image = buildEnclaveImage({ appFiles: folder.files.filter((f) => f.path !== 'defences.json'), entry: folder.entry });
+    const w = new World({ seed: 2, enclaveImage: image });
+    await drive(w, deployModel(w));
+    const launched = await drive(w, launchEnclave(w));
+    expect(launched.ready).toBe(false);
+    expect(launched.failure).toContain('no defences.json');
   });
 });
 

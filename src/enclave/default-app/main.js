@@ -11,7 +11,12 @@
   const STATE_PORT = 8003;
   // The defence switches are measured with this file (defences.json in the same image): a weaker app is
   // another image with another PCR0, which an owner must approve knowingly.
-  const config = JSON.parse(lib.fromUtf8(enclave.image.readFile('defences.json')));
+  const measuredFile = (path) => {
+    const bytes = enclave.image.readFile(path);
+    if (bytes === null) throw new Error(`the image carries no ${path}: refusing to guess its defences`);
+    return lib.fromUtf8(bytes);
+  };
+  const config = JSON.parse(measuredFile('defences.json'));
   // The console reaches the parent only in debug mode; it never carries a secret either way.
   const say = (line) => enclave.console.log(line);
   say(`enclave ${enclave.enclaveId} booted (ABI v${enclave.abiVersion})`);
@@ -89,7 +94,7 @@
   };
   // With kmsChannelPinned the request travels in a TLS-like channel to a KMS certificate under the pinned root,
   // so the parent's proxy relays records it can neither read nor answer itself; without it, plain frames.
-  const kmsRootPem = lib.fromUtf8(enclave.image.readFile('kms-root.pem'));
+  const kmsRootPem = measuredFile('kms-root.pem');
   const secure = async (connection) => {
     try {
       return await lib.secureChannelConnect(connection, { random, pinnedRootPem: kmsRootPem });
