@@ -5,15 +5,11 @@
  * the parent recomputes the "ephemeral" key and reads everything the channel was meant to hide.
  */
 import { EmuError } from '../errors.ts';
-import { P384_POINT_LENGTH } from './ecdsa.ts';
 import { concatBytes } from './bytes.ts';
 import { sha384 } from './hash.ts';
 import { CONTENT_DATA, RecordProtector } from './secure-channel-record.ts';
-import { SERVER_HELLO, ecdhP384, keySchedule, openHandshake } from './secure-channel.ts';
-
-const RANDOM_BYTES = 32;
-const SIGNATURE_BYTES = 96;
-const MAC_BYTES = 48;
+import { MAC_BYTES, RANDOM_BYTES, SERVER_HELLO, ecdhP384, keySchedule, openHandshake } from './secure-channel-handshake.ts';
+import { P384_POINT_LENGTH, P384_SIGNATURE_LENGTH } from './ecdsa.ts';
 
 export interface CapturedSession {
   readonly clientHello: Uint8Array;
@@ -33,7 +29,7 @@ export function openCapturedSession(session: CapturedSession, clientEphemeralPri
   const count = reader.u8();
   for (let i = 0; i < count; i++) reader.take(reader.u16());
   const signedUpTo = reader.offset;
-  reader.take(SIGNATURE_BYTES + MAC_BYTES);
+  reader.take(P384_SIGNATURE_LENGTH + MAC_BYTES);
   reader.end();
   const transcriptHash = sha384(concatBytes(session.clientHello, session.serverHello.subarray(0, signedUpTo)));
   const keys = keySchedule(ecdhP384(clientEphemeralPrivateKey, serverShare), transcriptHash, version, suite);
