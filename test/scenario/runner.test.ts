@@ -81,6 +81,20 @@ describe('runScenario', () => {
     expect(r2.runs.defended.ledger['parent-admin']?.channels).toContain('disk-read no/such/file error');
   });
 
+  it("a scenario's own check decides like a global checker, and a check that throws makes the run an error", async () => {
+    const ownCheck = defineScenario({ ...meta, id: 'TEST-06', name: 'pa.disk.plant-file', defence: 'attestedKeyPolicy', expect: 'blocked',
+      async attack(ctx) { if (!ctx.defended) ctx.attacker['parent-admin']!.writeDisk('planted', new Uint8Array([1])); },
+      check: (ctx) => [{ invariant: 'SCENARIO-NO-PLANTED-FILE', held: !ctx.world.parent.disk.list().includes('planted'), detail: 'the planted file is on disk' }] });
+    const result = await runScenario(ownCheck, { seed: 1 });
+    expect(result).toMatchObject({ outcome: 'blocked', control: 'leaked', passed: true });
+    expect(result.runs.control?.reason).toBe('SCENARIO-NO-PLANTED-FILE violated: the planted file is on disk');
+
+    const throwing = defineScenario({ ...ownCheck, id: 'TEST-07', check: () => { throw new RangeError('bad index'); } });
+    const broken = await runScenario(throwing, { seed: 1 });
+    expect(broken.outcome).toBe('error');
+    expect(broken.reason).toMatch(/scenario\.check could not run: checker could not run: RangeError: bad index/);
+  });
+
   it('gives the same result JSON for the same seed', async () => {
     const a = await runScenario(directDecrypt, { seed: 9 });
     const b = await runScenario(directDecrypt, { seed: 9 });
