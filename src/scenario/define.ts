@@ -127,6 +127,11 @@ export interface ScenarioContext {
 export interface ScenarioDefinition<State = unknown> extends ScenarioMeta {
   /** World options for both runs (the control additionally turns `defence` off). */
   readonly world?: Omit<WorldOptions, 'seed' | 'defences'>;
+  /**
+   * Defences off in *both* runs, for a scenario that studies one layer on its own (e.g. the KMS nonce check
+   * beneath the authenticated channel). The control still differs from the defended run by `defence` alone.
+   */
+  readonly baselineDefencesOff?: readonly DefenceName[];
   setup?(ctx: ScenarioContext): Promise<State>;
   attack(ctx: ScenarioContext, state: State): Promise<void>;
   /** Scenario-specific checks; read only. The global checkers always run too. */

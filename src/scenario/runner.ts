@@ -60,7 +60,10 @@ const messageOf = (error: unknown) => (error instanceof Error ? `${error.name}: 
 
 /** Runs setup → attack inside the simulator, then every checker and the scenario's own check. */
 async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean): Promise<RunRecord> {
-  const defencesOff: DefenceName[] = defended || scenario.defence === null ? [] : [scenario.defence];
+  const defencesOff: DefenceName[] = [
+    ...(scenario.baselineDefencesOff ?? []),
+    ...(defended || scenario.defence === null ? [] : [scenario.defence]),
+  ];
   const world = new World({ ...scenario.world, seed, defences: Object.fromEntries(defencesOff.map((d) => [d, false])) });
   let thrown: { error: unknown } | undefined;
   let state: unknown;

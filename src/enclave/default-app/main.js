@@ -83,7 +83,8 @@
   // 3. Attested Decrypt: KMS checks the document and the key policy, then encrypts the data key to us.
   // A retry attests afresh, so every request carries a document as new as the attempt.
   const decryptRequest = () => {
-    const attestation = nsm.attestation({ publicKey: recipientKey.spki });
+    // A fresh nonce per request lets KMS refuse any second use of this document.
+    const attestation = nsm.attestation({ publicKey: recipientKey.spki, nonce: random.bytes(32) });
     const request = {
       KeyId: manifest.keyId,
       CiphertextBlob: lib.toBase64(sealedDataKey),

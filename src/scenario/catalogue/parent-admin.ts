@@ -9,6 +9,7 @@ import pa07 from './parent-admin/pa-07.ts';
 import pa08 from './parent-admin/pa-08.ts';
 import pa09 from './parent-admin/pa-09.ts';
 import pa10 from './parent-admin/pa-10.ts';
+import pa11 from './parent-admin/pa-11.ts';
 import pa12 from './parent-admin/pa-12.ts';
 import pa13 from './parent-admin/pa-13.ts';
 import pa14 from './parent-admin/pa-14.ts';
@@ -19,9 +20,6 @@ import pa19 from './parent-admin/pa-19.ts';
 
 /**
  * Scenarios of this group, in catalogue order. Each lives in its own file beside this one.
- * PA-17 comes with the accelerator. PA-11 (nonce reuse) is not here: the only nonce-bearing documents of the
- * approved enclave a parent can obtain carry P-384 session keys (its client hello), which KMS refuses as
- * recipients whatever the nonce switch says, and its KMS documents travel inside the pinned channel; so with
- * only kmsNonceSingleUse off there is nothing the parent can present twice, and the control could not leak.
+ * PA-17 comes with the accelerator.
  */
-export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa03, pa04, pa05, pa06, pa07, pa08, pa09, pa10, pa12, pa13, pa14, pa15, pa16, pa18, pa19];
+export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa03, pa04, pa05, pa06, pa07, pa08, pa09, pa10, pa11, pa12, pa13, pa14, pa15, pa16, pa18, pa19];
