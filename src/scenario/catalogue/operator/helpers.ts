@@ -12,10 +12,10 @@ import {
   utf8,
   zeroPcr,
 } from '../../../crypto/index.ts';
-import { isEmuError } from '../../../errors.ts';
 import type { AttestationFields, InstanceSummary, VolumeFile } from '../../../hypervisor/index.ts';
 import type { FramedConnection } from '../../../ports/index.ts';
 import type { OperatorHandle, ScenarioContext } from '../../define.ts';
+import { tryTyped } from '../common.ts';
 
 /** The vsock port of the parent's KMS proxy (a fixed, documented port of the customer's software). */
 export const KMS_PROXY_PORT = 8000;
@@ -36,17 +36,6 @@ export function enclaveHosts(op: OperatorHandle): InstanceSummary[] {
 /** Notes that a call the attack needs does not exist on this host (the defence of an absent API). */
 export function absent(ctx: ScenarioContext, call: string): void {
   ctx.note(`the operator API has no ${call} on this host: nothing to call`);
-}
-
-/** Runs a step that may fail with a typed error (the defence working); the failure is noted, not thrown. */
-export function tryTyped<T>(ctx: ScenarioContext, what: string, step: () => T): T | undefined {
-  try {
-    return step();
-  } catch (error) {
-    if (!isEmuError(error)) throw error;
-    ctx.note(`${what}: ${error.code}`);
-    return undefined;
-  }
 }
 
 /** The owner's manifest and sealed data key as a volume snapshot shows them (ciphertext, by design). */

@@ -1,6 +1,7 @@
 import { encodeFirmware, parseFirmware } from '../../../hypervisor/index.ts';
 import { defineScenario } from '../../define.ts';
-import { enclaveHosts, operator, stealKeyWithForgedDocument, tryTyped } from './helpers.ts';
+import { tryTyped } from '../common.ts';
+import { enclaveHosts, operator, stealKeyWithForgedDocument } from './helpers.ts';
 
 export default defineScenario<{ approvedPcr0: string }>({
   id: 'OP-07',

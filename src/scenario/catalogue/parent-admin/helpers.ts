@@ -9,8 +9,8 @@ import {
   utf8,
   type RandomSource,
 } from '../../../crypto/index.ts';
-import { isEmuError } from '../../../errors.ts';
 import type { ParentAdminHandle, ScenarioContext } from '../../define.ts';
+import { tryTyped } from '../common.ts';
 
 /** What the owner's manifest on the parent's disk says (the parent reads it like the enclave does). */
 export interface Manifest {
@@ -75,17 +75,6 @@ export function exploitKeyReply(
   );
   if (weights !== undefined) ctx.loot('weights', weights);
   return dataKey;
-}
-
-/** Runs a step that may fail with a typed error (the defence working); the failure is noted, not thrown. */
-export function tryTyped<T>(ctx: ScenarioContext, what: string, step: () => T): T | undefined {
-  try {
-    return step();
-  } catch (error) {
-    if (!isEmuError(error)) throw error;
-    ctx.note(`${what}: ${error.code}`);
-    return undefined;
-  }
 }
 
 /** Every message the parent's relays carried, by direction; forwards each unchanged. Bounded. */

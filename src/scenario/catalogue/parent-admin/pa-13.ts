@@ -12,7 +12,8 @@ import {
 import { clientInference } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
 import { forgeDocument } from './forge.ts';
-import { attackerRandom, parentAdmin, tryTyped } from './helpers.ts';
+import { tryTyped } from '../common.ts';
+import { attackerRandom, parentAdmin } from './helpers.ts';
 
 /** The client protocol's public parts: how both ends derive the session key and which IV the prompt uses. */
 const SESSION_INFO = 'nitro-emu client session v1';

@@ -1,7 +1,8 @@
 import { fromUtf8, openCapturedSession, openEnvelopedData, utf8 } from '../../../crypto/index.ts';
 import { defaultAppKeysFromSeed } from '../../../enclave/index.ts';
 import { defineScenario } from '../../define.ts';
-import { captureRelay, exploitKeyReply, parentAdmin, tryTyped } from './helpers.ts';
+import { tryTyped } from '../common.ts';
+import { captureRelay, exploitKeyReply, parentAdmin } from './helpers.ts';
 
 /** Where an app that does not draw from its NSM looks for its seed (the parent's disk). */
 const ENTROPY_PATH = 'config/entropy.bin';
