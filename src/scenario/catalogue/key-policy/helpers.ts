@@ -1,8 +1,10 @@
 // Setup and attack steps shared by the KP scenarios. Setup acts as the owner (it writes the policy); attacks use
 // only the attacker's handles.
+import { defaultEnclaveImage } from '../../../enclave/index.ts';
 import { deployModel, launchEnclave, type Deployment, type LaunchedEnclave, type World } from '../../../world/index.ts';
 import type { CheckVerdict, ParentAdminHandle, ScenarioContext } from '../../define.ts';
-import { collectStolen, EXFIL_PORT } from '../parent-admin/tampered-image.ts';
+import { decryptDataKey, exploitKeyReply, MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
+import { collectStolen, EXFIL_PORT, tamperedImage } from '../parent-admin/tampered-image.ts';
 import type { PolicyParties } from './policies.ts';
 
 export function partiesOf(world: World): PolicyParties {
@@ -57,6 +59,35 @@ export function refusedForTheMistake(state: PolicyDeployment, findingCode: strin
 /** True when the owner's files are on the parent's disk (a refused deployment leaves none). */
 export function ownerFilesPresent(pa: ParentAdminHandle, path: string): boolean {
   return pa.listDisk().includes(path);
+}
+
+/**
+ * True when the owner's model is on the parent's disk. A refused deployment leaves none: the attack then has
+ * `nothing` (to decrypt, to load, …), notes so and stops.
+ */
+export function ownerModelOnDisk(ctx: ScenarioContext, pa: ParentAdminHandle, nothing: string): boolean {
+  if (ownerFilesPresent(pa, MANIFEST_PATH)) return true;
+  ctx.note(`no model on the disk: ${nothing}`);
+  return false;
+}
+
+/** The attack of KP-01 and KP-05: the parent role calls Decrypt with no Recipient and uses whatever KMS hands back. */
+export async function decryptWithoutRecipient(ctx: ScenarioContext): Promise<void> {
+  const pa = parentAdmin(ctx);
+  if (!ownerModelOnDisk(ctx, pa, 'nothing to decrypt')) return;
+  const reply = await decryptDataKey(pa);
+  ctx.note(`Decrypt without Recipient: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+  exploitKeyReply(ctx, pa, reply.body);
+}
+
+/**
+ * The attack of KP-03 and KP-04: the parent launches its own build on the owner's files and collects what it
+ * kept. The parent holds the customer's EIF (it launches it); its own build wraps it to keep what it decrypts.
+ */
+export async function launchOwnBuild(ctx: ScenarioContext, options: { readonly debugMode: boolean }): Promise<void> {
+  const pa = parentAdmin(ctx);
+  if (!ownerModelOnDisk(ctx, pa, 'nothing for an enclave to load')) return;
+  await launchAndCollect(ctx, pa, tamperedImage(defaultEnclaveImage()), options);
 }
 
 /**

@@ -1,6 +1,5 @@
 import { defineScenario } from '../../define.ts';
-import { decryptDataKey, exploitKeyReply, MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
-import { deployUnderPolicy, ownerFilesPresent, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
+import { decryptWithoutRecipient, deployUnderPolicy, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
 import { accountRootPolicy } from './policies.ts';
 
 /** KP-01: the console's default "account root may kms:*" statement survives next to the attested Allow. */
@@ -19,15 +18,6 @@ export default defineScenario<PolicyDeployment>({
     'KMS lints every policy at CreateKey and refuses one that gives the whole account kms:*, so the deployment fails closed and the parent finds nothing to decrypt. ' +
     'With the linter off (the control) the policy is stored, the parent calls Decrypt with no Recipient and gets the data key, and with it the weights.',
   setup: (ctx) => deployUnderPolicy(ctx, accountRootPolicy(partiesOf(ctx.world))),
-  async attack(ctx) {
-    const pa = parentAdmin(ctx);
-    if (!ownerFilesPresent(pa, MANIFEST_PATH)) {
-      ctx.note('no model on the disk: nothing to decrypt');
-      return;
-    }
-    const reply = await decryptDataKey(pa);
-    ctx.note(`Decrypt without Recipient: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
-    exploitKeyReply(ctx, pa, reply.body);
-  },
+  attack: decryptWithoutRecipient,
   check: (_ctx, state) => [refusedForTheMistake(state, 'KP_ACCOUNT_WIDE_KMS_ALL')],
 });

@@ -1,7 +1,7 @@
 import { toBase64 } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
-import { exploitKeyReply, MANIFEST_PATH, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
-import { deployUnderPolicy, ownerFilesPresent, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
+import { exploitKeyReply, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
+import { deployUnderPolicy, ownerModelOnDisk, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
 import { ungatedOperationsPolicy } from './policies.ts';
 
 /** KP-02: Decrypt is gated on the image, but ReEncrypt and GenerateDataKey are open to the parent's role. */
@@ -22,10 +22,7 @@ export default defineScenario<PolicyDeployment>({
   setup: (ctx) => deployUnderPolicy(ctx, ungatedOperationsPolicy(partiesOf(ctx.world))),
   async attack(ctx) {
     const pa = parentAdmin(ctx);
-    if (!ownerFilesPresent(pa, MANIFEST_PATH)) {
-      ctx.note('no model on the disk: nothing to re-encrypt');
-      return;
-    }
+    if (!ownerModelOnDisk(ctx, pa, 'nothing to re-encrypt')) return;
     const manifest = readManifest(pa);
     const generated = await pa.kms('GenerateDataKey', { KeyId: manifest.keyId, KeySpec: 'AES_256' });
     ctx.note(`GenerateDataKey without Recipient: HTTP ${generated.status} ${String(generated.body['__type'] ?? 'ok')}`);

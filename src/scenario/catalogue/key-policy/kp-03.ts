@@ -1,8 +1,5 @@
-import { defaultEnclaveImage } from '../../../enclave/index.ts';
 import { defineScenario } from '../../define.ts';
-import { MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
-import { tamperedImage } from '../parent-admin/tampered-image.ts';
-import { deployUnderPolicy, launchAndCollect, ownerFilesPresent, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
+import { deployUnderPolicy, launchOwnBuild, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
 import { zeroPcrPolicy } from './policies.ts';
 
 /** KP-03: a debug-mode enclave measures as all zeros whatever it runs, so a zero PCR0 in the policy admits any image. */
@@ -22,14 +19,6 @@ export default defineScenario<PolicyDeployment>({
     'With the linter off (the control) the debug enclave gets the data key and hands it and the weights to the parent.',
   // No approved enclave runs: the parent's own build takes the vCPUs (it could as well terminate the real one first).
   setup: (ctx) => deployUnderPolicy(ctx, zeroPcrPolicy(partiesOf(ctx.world)), { launch: false }),
-  async attack(ctx) {
-    const pa = parentAdmin(ctx);
-    if (!ownerFilesPresent(pa, MANIFEST_PATH)) {
-      ctx.note('no model on the disk: nothing for an enclave to load');
-      return;
-    }
-    // The parent holds the customer's EIF (it launches it); its own build wraps it to keep what it decrypts.
-    await launchAndCollect(ctx, pa, tamperedImage(defaultEnclaveImage()), { debugMode: true });
-  },
+  attack: (ctx) => launchOwnBuild(ctx, { debugMode: true }),
   check: (_ctx, state) => [refusedForTheMistake(state, 'KP_ZERO_PCR')],
 });

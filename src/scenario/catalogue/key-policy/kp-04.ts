@@ -1,8 +1,5 @@
-import { defaultEnclaveImage } from '../../../enclave/index.ts';
 import { defineScenario } from '../../define.ts';
-import { MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
-import { tamperedImage } from '../parent-admin/tampered-image.ts';
-import { deployUnderPolicy, launchAndCollect, ownerFilesPresent, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
+import { deployUnderPolicy, launchOwnBuild, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
 import { roleOnlyPolicy } from './policies.ts';
 
 /** KP-04: the policy names only PCR3 (the parent's role), which every image launched by that parent carries. */
@@ -21,13 +18,6 @@ export default defineScenario<PolicyDeployment>({
     'KMS lints every policy and refuses one whose attestation conditions do not pin the image (ImageSha384 or PCR0), so the deployment fails closed. ' +
     'With the linter off (the control) the parent’s own image gets the data key and hands it and the weights over.',
   setup: (ctx) => deployUnderPolicy(ctx, roleOnlyPolicy(partiesOf(ctx.world)), { launch: false }),
-  async attack(ctx) {
-    const pa = parentAdmin(ctx);
-    if (!ownerFilesPresent(pa, MANIFEST_PATH)) {
-      ctx.note('no model on the disk: nothing for an enclave to load');
-      return;
-    }
-    await launchAndCollect(ctx, pa, tamperedImage(defaultEnclaveImage()), { debugMode: false });
-  },
+  attack: (ctx) => launchOwnBuild(ctx, { debugMode: false }),
   check: (_ctx, state) => [refusedForTheMistake(state, 'KP_WEAK_MEASUREMENT')],
 });

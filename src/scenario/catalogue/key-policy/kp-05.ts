@@ -1,6 +1,5 @@
 import { defineScenario } from '../../define.ts';
-import { decryptDataKey, exploitKeyReply, MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
-import { deployUnderPolicy, ownerFilesPresent, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
+import { decryptWithoutRecipient, deployUnderPolicy, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
 import { ifExistsPolicy } from './policies.ts';
 
 /** KP-05: `StringEqualsIgnoreCaseIfExists` on the image condition: a request with no document has nothing to compare. */
@@ -19,15 +18,6 @@ export default defineScenario<PolicyDeployment>({
     'KMS lints every policy and refuses an IfExists on an attestation key (as it does unknown or misspelt condition keys), so the deployment fails closed. ' +
     'With the linter off (the control) the parent role calls Decrypt without Recipient and gets the data key in plaintext.',
   setup: (ctx) => deployUnderPolicy(ctx, ifExistsPolicy(partiesOf(ctx.world))),
-  async attack(ctx) {
-    const pa = parentAdmin(ctx);
-    if (!ownerFilesPresent(pa, MANIFEST_PATH)) {
-      ctx.note('no model on the disk: nothing to decrypt');
-      return;
-    }
-    const reply = await decryptDataKey(pa);
-    ctx.note(`Decrypt without Recipient: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
-    exploitKeyReply(ctx, pa, reply.body);
-  },
+  attack: decryptWithoutRecipient,
   check: (_ctx, state) => [refusedForTheMistake(state, 'KP_IF_EXISTS_ATTESTATION')],
 });

@@ -1,7 +1,7 @@
 import { attestedKeyPolicy, unattestedKeyPolicy } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
-import { deployUnderPolicy, ownerFilesPresent, refusedForTheMistake, type PolicyDeployment } from '../key-policy/helpers.ts';
-import { decryptDataKey, exploitKeyReply, MANIFEST_PATH, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
+import { deployUnderPolicy, ownerModelOnDisk, refusedForTheMistake, type PolicyDeployment } from '../key-policy/helpers.ts';
+import { decryptDataKey, exploitKeyReply, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
 
 /**
  * The production policy with the console's default "account root may kms:*" statement still in it: attestation
@@ -34,10 +34,7 @@ export default defineScenario<PolicyDeployment>({
   },
   async attack(ctx) {
     const pa = parentAdmin(ctx);
-    if (!ownerFilesPresent(pa, MANIFEST_PATH)) {
-      ctx.note('no model on the disk: no key to attack');
-      return;
-    }
+    if (!ownerModelOnDisk(ctx, pa, 'no key to attack')) return;
     const { keyId } = readManifest(pa);
     const before = await decryptDataKey(pa);
     ctx.note(`Decrypt under the production policy: HTTP ${before.status} ${String(before.body['__type'] ?? 'ok')}`);
