@@ -2,7 +2,8 @@ import { toHex } from '../../../crypto/index.ts';
 import { defaultEnclaveImage, loadEnclaveImage } from '../../../enclave/index.ts';
 import { ENCRYPTION_CONTEXT, PATHS } from '../../../world/index.ts';
 import { CO_TENANT_ROLE_ARN } from '../../capabilities.ts';
-import { defineScenario, type CoTenantHandle, type ScenarioContext } from '../../define.ts';
+import { defineScenario } from '../../define.ts';
+import { coTenant } from '../co-tenant/helpers.ts';
 import { collectStolen, EXFIL_PORT, tamperedImage } from '../parent-admin/tampered-image.ts';
 import { deployUnderPolicy, partiesOf } from './helpers.ts';
 import { tenantKeyPolicy } from './policies.ts';
@@ -15,12 +16,6 @@ interface State {
 }
 
 const TENANT_B_MODEL = 'tenant-b-classifier';
-
-function coTenant(ctx: ScenarioContext): CoTenantHandle {
-  const handle = ctx.attacker['co-tenant'];
-  if (handle === undefined) throw new Error('this scenario needs the co-tenant handle');
-  return handle;
-}
 
 /** KP-07: one platform key for two tenants; only the encryption context can tell their blobs apart. */
 export default defineScenario<State>({
