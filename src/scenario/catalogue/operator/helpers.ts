@@ -50,6 +50,14 @@ export function sealedKeyFrom(volume: readonly VolumeFile[]): { manifest: Record
   return { manifest, dataKeyBlob, weights };
 }
 
+/** The PCRs a forger claims for the approved enclave: the published PCR0, every other platform PCR zero. */
+export function approvedPcrs(approvedPcr0: string): Map<number, Uint8Array> {
+  const pcrs = new Map<number, Uint8Array>();
+  for (let i = 0; i < PCR_COUNT; i++) pcrs.set(i, zeroPcr());
+  pcrs.set(0, fromHex(approvedPcr0));
+  return pcrs;
+}
+
 /** What an attacker needs to pose as the approved enclave: a signer for documents, and a way onto the parent's vsock. */
 export interface EnclaveImpersonation {
   sign(instanceId: string, fields: AttestationFields): Uint8Array;
@@ -72,10 +80,7 @@ export async function stealKeyWithForgedDocument(
     return false;
   }
   const recipient = generateRsaKeyPair(ctx.world.sim.prng('attacker.operator.recipient'), 2048);
-  const pcrs = new Map<number, Uint8Array>();
-  for (let i = 0; i < PCR_COUNT; i++) pcrs.set(i, zeroPcr());
-  pcrs.set(0, fromHex(options.approvedPcr0));
-  const document = forger.sign(options.instanceId, { pcrs, publicKey: recipient.spki, userData: null, nonce: null });
+  const document = forger.sign(options.instanceId, { pcrs: approvedPcrs(options.approvedPcr0), publicKey: recipient.spki, userData: null, nonce: null });
   const connection = await forger.connectVsock(options.instanceId, KMS_PROXY_PORT);
   const request = {
     KeyId: sealed.manifest['keyId'],
@@ -102,4 +107,13 @@ export async function stealKeyWithForgedDocument(
   const weights = tryTyped(ctx, 'decrypt the weights', () => decryptFramed(sealed.weights, dataKey, utf8(String(sealed.manifest['weightsAad']))));
   if (weights !== undefined) ctx.loot('weights', weights);
   return true;
+}
+
+/** The forged-identity key theft on every instance that runs an enclave, from a snapshot of that instance's volume. */
+export async function stealKeyFromEnclaveHosts(ctx: ScenarioContext, op: OperatorHandle, forger: EnclaveImpersonation, approvedPcr0: string): Promise<void> {
+  if (op.snapshotVolume === undefined) throw new Error('the operator handle lacks snapshotVolume');
+  for (const instance of enclaveHosts(op)) {
+    const volume = op.snapshotVolume(instance.instanceId);
+    await stealKeyWithForgedDocument(ctx, forger, { instanceId: instance.instanceId, approvedPcr0, volume });
+  }
 }

@@ -1,7 +1,7 @@
 import { encodeFirmware, parseFirmware } from '../../../hypervisor/index.ts';
 import { defineScenario } from '../../define.ts';
 import { tryTyped } from '../common.ts';
-import { enclaveHosts, operator, stealKeyWithForgedDocument } from './helpers.ts';
+import { operator, stealKeyFromEnclaveHosts } from './helpers.ts';
 
 export default defineScenario<{ approvedPcr0: string }>({
   id: 'OP-07',
@@ -33,13 +33,6 @@ export default defineScenario<{ approvedPcr0: string }>({
     const console = op.firmwareConsole;
     if (booted === undefined || console === undefined) return ctx.note('production firmware still runs: no console signs arbitrary PCRs');
     ctx.note(`debug firmware ${booted.version} booted`);
-    for (const instance of enclaveHosts(op)) {
-      const volume = op.snapshotVolume(instance.instanceId);
-      await stealKeyWithForgedDocument(ctx, { sign: (id, fields) => console.attest(id, fields), connectVsock: (id, port) => console.connectVsock(id, port) }, {
-        instanceId: instance.instanceId,
-        approvedPcr0,
-        volume,
-      });
-    }
+    await stealKeyFromEnclaveHosts(ctx, op, { sign: (id, fields) => console.attest(id, fields), connectVsock: (id, port) => console.connectVsock(id, port) }, approvedPcr0);
   },
 });

@@ -1,23 +1,9 @@
-import {
-  aes256GcmOpen,
-  concatBytes,
-  fromBase64,
-  fromUtf8,
-  hkdfSha384,
-  p384KeyPair,
-  p384SharedSecret,
-  toBase64,
-  utf8,
-} from '../../../crypto/index.ts';
+import { fromBase64, fromUtf8, p384KeyPair, toBase64, utf8 } from '../../../crypto/index.ts';
 import { clientInference } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
 import { forgeDocument } from './forge.ts';
-import { tryTyped } from '../common.ts';
+import { openClientPrompt, tryTyped } from '../common.ts';
 import { attackerRandom, parentAdmin } from './helpers.ts';
-
-/** The client protocol's public parts: how both ends derive the session key and which IV the prompt uses. */
-const SESSION_INFO = 'nitro-emu client session v1';
-const PROMPT_IV = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
 function parseJson(message: Uint8Array): Record<string, unknown> | undefined {
   try {
@@ -58,12 +44,7 @@ export default defineScenario({
       }
       if (direction === 'to-enclave' && parsed?.['type'] === 'prompt' && nonce !== undefined) {
         const sealedNonce = nonce;
-        const prompt = tryTyped(ctx, 'open the client prompt', () => {
-          const clientPublicKey = fromBase64(String(parsed['clientPublicKey']));
-          const shared = p384SharedSecret(mine.privateKey, clientPublicKey);
-          const key = hkdfSha384(shared, sealedNonce, concatBytes(utf8(SESSION_INFO), clientPublicKey, mine.publicKey), 32);
-          return aes256GcmOpen(key, PROMPT_IV, fromBase64(String(parsed['ciphertext'])), utf8('prompt'));
-        });
+        const prompt = tryTyped(ctx, 'open the client prompt', () => openClientPrompt(mine, sealedNonce, parsed).prompt);
         if (prompt !== undefined) ctx.loot('client prompt via the impersonated enclave', prompt);
       }
       return [message];

@@ -1,22 +1,10 @@
-import {
-  aes256GcmOpen,
-  aes256GcmSeal,
-  concatBytes,
-  fromBase64,
-  fromHex,
-  fromUtf8,
-  hkdfSha384,
-  p384KeyPair,
-  p384SharedSecret,
-  toBase64,
-  utf8,
-  zeroPcr,
-} from '../../../crypto/index.ts';
+import { aes256GcmSeal, fromBase64, fromUtf8, p384KeyPair, toBase64, utf8 } from '../../../crypto/index.ts';
 import type { DocumentForger } from '../../../hypervisor/index.ts';
 import { FramedConnection, createPipe } from '../../../ports/index.ts';
 import { DOCUMENT_MAX_AGE_MS, InferenceClient } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
-import { enclaveHosts, operator, stealKeyWithForgedDocument } from '../operator/helpers.ts';
+import { clientSessionIv, openClientPrompt } from '../common.ts';
+import { approvedPcrs, enclaveHosts, operator, stealKeyFromEnclaveHosts } from '../operator/helpers.ts';
 
 /** What physical possession of the host gives the attacker in this teaching scenario (handed over in setup). */
 interface PhysicalAccess {
@@ -29,7 +17,6 @@ interface PhysicalAccess {
   readonly approvedPcr0: string;
 }
 
-const PCR_COUNT = 16;
 const LATENCY_NS = 250_000;
 
 export default defineScenario<PhysicalAccess>({
@@ -82,39 +69,25 @@ export default defineScenario<PhysicalAccess>({
   },
   async attack(ctx, access) {
     const op = operator(ctx);
-    if (op.snapshotVolume === undefined) throw new Error('the operator handle lacks snapshotVolume');
     // 1. The key: a forged enclave identity asks KMS through the parent's own proxy.
-    for (const instance of enclaveHosts(op)) {
-      await stealKeyWithForgedDocument(
-        ctx,
-        { sign: (id, fields) => access.stolenKey.forge(id, fields), connectVsock: (id, port) => access.connectVsock(id, port) },
-        { instanceId: instance.instanceId, approvedPcr0: access.approvedPcr0, volume: op.snapshotVolume(instance.instanceId) },
-      );
-    }
+    await stealKeyFromEnclaveHosts(
+      ctx,
+      op,
+      { sign: (id, fields) => access.stolenKey.forge(id, fields), connectVsock: (id, port) => access.connectVsock(id, port) },
+      access.approvedPcr0,
+    );
     // 2. The prompt: the attacker answers a client as if it were the enclave.
     const instanceId = enclaveHosts(op)[0]?.instanceId ?? op.listInstances()[0]!.instanceId;
     const { connection, outcome } = access.interceptClient();
     const hello = JSON.parse(fromUtf8((await connection.receive()) ?? utf8('{}'))) as Record<string, unknown>;
     const nonce = fromBase64(String(hello['nonce']));
     const session = p384KeyPair(ctx.world.sim.prng('attacker.operator.session'));
-    const pcrs = new Map<number, Uint8Array>();
-    for (let i = 0; i < PCR_COUNT; i++) pcrs.set(i, zeroPcr());
-    pcrs.set(0, fromHex(access.approvedPcr0));
-    const document = access.stolenKey.forge(instanceId, { pcrs, publicKey: session.publicKey, userData: null, nonce });
+    const document = access.stolenKey.forge(instanceId, { pcrs: approvedPcrs(access.approvedPcr0), publicKey: session.publicKey, userData: null, nonce });
     connection.send(utf8(JSON.stringify({ type: 'attestation', document: toBase64(document) })));
     const message = JSON.parse(fromUtf8((await connection.receive()) ?? utf8('{}'))) as Record<string, unknown>;
-    const clientPublicKey = fromBase64(String(message['clientPublicKey']));
-    const info = concatBytes(utf8('nitro-emu client session v1'), clientPublicKey, session.publicKey);
-    const key = hkdfSha384(p384SharedSecret(session.privateKey, clientPublicKey), nonce, info, 32);
-    const prompt = aes256GcmOpen(key, ivFor(1), fromBase64(String(message['ciphertext'])), utf8('prompt'));
+    const { key, prompt } = openClientPrompt(session, nonce, message);
     ctx.loot('prompt', prompt);
-    connection.send(utf8(JSON.stringify({ type: 'output', ciphertext: toBase64(aes256GcmSeal(key, ivFor(2), new Uint8Array(16), utf8('output'))) })));
+    connection.send(utf8(JSON.stringify({ type: 'output', ciphertext: toBase64(aes256GcmSeal(key, clientSessionIv(2), new Uint8Array(16), utf8('output'))) })));
     ctx.note(await outcome);
   },
 });
-
-function ivFor(direction: number): Uint8Array {
-  const bytes = new Uint8Array(12);
-  bytes[0] = direction;
-  return bytes;
-}
