@@ -1,5 +1,5 @@
 // Steps shared by the attack groups (parent-admin, operator, …). Nothing here touches a TCB object.
-import { aes256GcmOpen, concatBytes, fromBase64, hkdfSha384, p384SharedSecret, utf8 } from '../../crypto/index.ts';
+import { aes256GcmOpen, concatBytes, fromBase64, hkdfSha384, p384SharedSecret, toBase64, utf8 } from '../../crypto/index.ts';
 import { isEmuError } from '../../errors.ts';
 import type { ScenarioContext } from '../define.ts';
 
@@ -12,6 +12,11 @@ export function tryTyped<T>(ctx: ScenarioContext, what: string, step: () => T): 
     ctx.note(`${what}: ${error.code}`);
     return undefined;
   }
+}
+
+/** The `Recipient` field of a KMS request that presents `document` (the key to encrypt to is the one inside it). */
+export function attestedRecipient(document: Uint8Array): { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256'; AttestationDocument: string } {
+  return { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(document) };
 }
 
 /** The client protocol's public parts (src/world/client.ts): how both ends derive the session key, and the IVs. */

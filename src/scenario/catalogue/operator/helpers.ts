@@ -15,7 +15,7 @@ import {
 import type { AttestationFields, InstanceSummary, VolumeFile } from '../../../hypervisor/index.ts';
 import type { FramedConnection } from '../../../ports/index.ts';
 import type { OperatorHandle, ScenarioContext } from '../../define.ts';
-import { tryTyped } from '../common.ts';
+import { attestedRecipient, tryTyped } from '../common.ts';
 
 /** The vsock port of the parent's KMS proxy (a fixed, documented port of the customer's software). */
 export const KMS_PROXY_PORT = 8000;
@@ -86,7 +86,7 @@ export async function stealKeyWithForgedDocument(
     KeyId: sealed.manifest['keyId'],
     CiphertextBlob: toBase64(sealed.dataKeyBlob),
     EncryptionContext: sealed.manifest['encryptionContext'],
-    Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(document) },
+    Recipient: attestedRecipient(document),
   };
   connection.send(utf8(JSON.stringify({ target: 'TrentService.Decrypt', body: JSON.stringify(request) })));
   const reply = await connection.receive();

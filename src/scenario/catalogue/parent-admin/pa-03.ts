@@ -1,5 +1,5 @@
-import { toBase64 } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
+import { attestedRecipient } from '../common.ts';
 import { attackerRandom, captureRelay, capturedDocuments, decryptDataKey, exploitKeyReply, helloDocument, parentAdmin } from './helpers.ts';
 
 /** PA-03: a genuine document of the approved enclave, presented by the parent as if it were the enclave. */
@@ -32,7 +32,7 @@ export default defineScenario({
     if (hello !== undefined) documents.push(hello);
     ctx.note(`${documents.length} genuine documents collected (${documents.length - (hello ? 1 : 0)} from the relays)`);
     for (const document of documents) {
-      const reply = await decryptDataKey(pa, { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(document) });
+      const reply = await decryptDataKey(pa, attestedRecipient(document));
       ctx.note(`Decrypt with a replayed document: HTTP ${reply.status} ${String(reply.body['__type'] ?? (reply.body['Plaintext'] ? 'Plaintext' : 'CiphertextForRecipient'))}`);
       exploitKeyReply(ctx, pa, reply.body);
     }

@@ -1,5 +1,6 @@
-import { generateRsaKeyPair, openEnvelopedData, toBase64 } from '../../../crypto/index.ts';
+import { generateRsaKeyPair, openEnvelopedData } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
+import { attestedRecipient } from '../common.ts';
 import { forgeDocument } from './forge.ts';
 import { attackerRandom, decryptDataKey, exploitKeyReply, parentAdmin } from './helpers.ts';
 
@@ -31,7 +32,7 @@ export default defineScenario({
       pcr0Hex: enclave.pcrs[0] ?? '',
       publicKey: mine.spki,
     });
-    const reply = await decryptDataKey(pa, { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(document) });
+    const reply = await decryptDataKey(pa, attestedRecipient(document));
     ctx.note(`Decrypt with the forged document: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
     exploitKeyReply(ctx, pa, reply.body, (cms) => openEnvelopedData(cms, mine));
   },

@@ -1,5 +1,6 @@
-import { decodeCoseSign1, encodeCbor, generateRsaKeyPair, openEnvelopedData, toBase64 } from '../../../crypto/index.ts';
+import { decodeCoseSign1, encodeCbor, generateRsaKeyPair, openEnvelopedData } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
+import { attestedRecipient } from '../common.ts';
 import { attackerRandom, decryptDataKey, exploitKeyReply, helloDocument, parentAdmin } from './helpers.ts';
 
 /**
@@ -36,7 +37,7 @@ export default defineScenario({
       ctx.note('the enclave gave no document');
       return;
     }
-    const reply = await decryptDataKey(pa, { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(splice(genuine, mine.spki)) });
+    const reply = await decryptDataKey(pa, attestedRecipient(splice(genuine, mine.spki)));
     ctx.note(`Decrypt with the spliced document: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
     exploitKeyReply(ctx, pa, reply.body, (cms) => openEnvelopedData(cms, mine));
   },

@@ -1,5 +1,6 @@
-import { fromHex, generateRsaKeyPair, openEnvelopedData, toBase64, zeroPcr, type RsaKeyPair } from '../../../crypto/index.ts';
+import { fromHex, generateRsaKeyPair, openEnvelopedData, zeroPcr, type RsaKeyPair } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
+import { attestedRecipient } from '../common.ts';
 import { attackerRandom, decryptDataKey, exploitKeyReply, parentAdmin } from '../parent-admin/helpers.ts';
 
 interface State {
@@ -45,7 +46,7 @@ export default defineScenario<State>({
   async attack(ctx, { documents, recipientKey }) {
     const pa = parentAdmin(ctx);
     for (const document of documents) {
-      const reply = await decryptDataKey(pa, { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(document) });
+      const reply = await decryptDataKey(pa, attestedRecipient(document));
       ctx.note(`Decrypt with a document under the revoked CA: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
       if (exploitKeyReply(ctx, pa, reply.body, (cms) => openEnvelopedData(cms, recipientKey)) !== undefined) return;
     }
