@@ -14,6 +14,11 @@ export function tryTyped<T>(ctx: ScenarioContext, what: string, step: () => T): 
   }
 }
 
+/** How a KMS reply reads in a note: `HTTP <status> <error type, or ok>`. */
+export function kmsOutcome(reply: { readonly status: number; readonly body: Record<string, unknown> }): string {
+  return `HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`;
+}
+
 /** The `Recipient` field of a KMS request that presents `document` (the key to encrypt to is the one inside it). */
 export function attestedRecipient(document: Uint8Array): { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256'; AttestationDocument: string } {
   return { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: toBase64(document) };

@@ -3,6 +3,7 @@
 import { defaultEnclaveImage } from '../../../enclave/index.ts';
 import { deployModel, launchEnclave, type Deployment, type LaunchedEnclave, type World } from '../../../world/index.ts';
 import type { CheckVerdict, ParentAdminHandle, ScenarioContext } from '../../define.ts';
+import { kmsOutcome } from '../common.ts';
 import { decryptDataKey, exploitKeyReply, MANIFEST_PATH, parentAdmin } from '../parent-admin/helpers.ts';
 import { collectStolen, EXFIL_PORT, tamperedImage } from '../parent-admin/tampered-image.ts';
 import type { PolicyParties } from './policies.ts';
@@ -76,7 +77,7 @@ export async function decryptWithoutRecipient(ctx: ScenarioContext): Promise<voi
   const pa = parentAdmin(ctx);
   if (!ownerModelOnDisk(ctx, pa, 'nothing to decrypt')) return;
   const reply = await decryptDataKey(pa);
-  ctx.note(`Decrypt without Recipient: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+  ctx.note(`Decrypt without Recipient: ${kmsOutcome(reply)}`);
   exploitKeyReply(ctx, pa, reply.body);
 }
 

@@ -1,5 +1,6 @@
 import { toBase64 } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
+import { kmsOutcome } from '../common.ts';
 import { exploitKeyReply, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
 import { deployUnderPolicy, ownerModelOnDisk, partiesOf, refusedForTheMistake, type PolicyDeployment } from './helpers.ts';
 import { ungatedOperationsPolicy } from './policies.ts';
@@ -25,7 +26,7 @@ export default defineScenario<PolicyDeployment>({
     if (!ownerModelOnDisk(ctx, pa, 'nothing to re-encrypt')) return;
     const manifest = readManifest(pa);
     const generated = await pa.kms('GenerateDataKey', { KeyId: manifest.keyId, KeySpec: 'AES_256' });
-    ctx.note(`GenerateDataKey without Recipient: HTTP ${generated.status} ${String(generated.body['__type'] ?? 'ok')}`);
+    ctx.note(`GenerateDataKey without Recipient: ${kmsOutcome(generated)}`);
 
     const role = ctx.world.arns.parentRole;
     const own = await pa.kms('CreateKey', {
@@ -42,10 +43,10 @@ export default defineScenario<PolicyDeployment>({
       SourceEncryptionContext: manifest.encryptionContext,
       DestinationKeyId: ownKeyId,
     });
-    ctx.note(`ReEncrypt to its own key: HTTP ${moved.status} ${String(moved.body['__type'] ?? 'ok')}`);
+    ctx.note(`ReEncrypt to its own key: ${kmsOutcome(moved)}`);
     if (typeof moved.body['CiphertextBlob'] !== 'string') return;
     const opened = await pa.kms('Decrypt', { CiphertextBlob: moved.body['CiphertextBlob'] });
-    ctx.note(`Decrypt under its own key: HTTP ${opened.status} ${String(opened.body['__type'] ?? 'ok')}`);
+    ctx.note(`Decrypt under its own key: ${kmsOutcome(opened)}`);
     exploitKeyReply(ctx, pa, opened.body);
   },
   check: (_ctx, state) => [refusedForTheMistake(state, 'KP_UNGATED_KEY_RELEASE')],

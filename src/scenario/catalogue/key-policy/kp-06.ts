@@ -1,6 +1,7 @@
 import { toBase64 } from '../../../crypto/index.ts';
 import type { Deployment } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
+import { kmsOutcome } from '../common.ts';
 import { exploitKeyReply, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
 
 interface State {
@@ -33,7 +34,7 @@ export default defineScenario<State>({
       Name: 'inference-batch-job',
     });
     const token = reply.body['GrantToken'];
-    ctx.note(`owner CreateGrant: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+    ctx.note(`owner CreateGrant: ${kmsOutcome(reply)}`);
     if (reply.status !== 200) throw new Error(`owner CreateGrant failed: ${JSON.stringify(reply.body)}`);
     return { deployment, grantToken: typeof token === 'string' ? token : undefined };
   },
@@ -46,7 +47,7 @@ export default defineScenario<State>({
       EncryptionContext: manifest.encryptionContext,
       ...(grantToken === undefined ? {} : { GrantTokens: [grantToken] }),
     });
-    ctx.note(`grant-backed Decrypt without Recipient: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+    ctx.note(`grant-backed Decrypt without Recipient: ${kmsOutcome(reply)}`);
     exploitKeyReply(ctx, pa, reply.body);
   },
 });

@@ -1,6 +1,6 @@
 import { generateRsaKeyPair, openEnvelopedData } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
-import { attestedRecipient } from '../common.ts';
+import { attestedRecipient, kmsOutcome } from '../common.ts';
 import { forgeDocument } from './forge.ts';
 import { attackerRandom, decryptDataKey, exploitKeyReply, parentAdmin } from './helpers.ts';
 
@@ -33,7 +33,7 @@ export default defineScenario({
       publicKey: mine.spki,
     });
     const reply = await decryptDataKey(pa, attestedRecipient(document));
-    ctx.note(`Decrypt with the forged document: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+    ctx.note(`Decrypt with the forged document: ${kmsOutcome(reply)}`);
     exploitKeyReply(ctx, pa, reply.body, (cms) => openEnvelopedData(cms, mine));
   },
 });

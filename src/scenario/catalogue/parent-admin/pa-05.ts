@@ -1,6 +1,6 @@
 import { decodeCoseSign1, encodeCbor, generateRsaKeyPair, openEnvelopedData } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
-import { attestedRecipient } from '../common.ts';
+import { attestedRecipient, kmsOutcome } from '../common.ts';
 import { attackerRandom, decryptDataKey, exploitKeyReply, helloDocument, parentAdmin } from './helpers.ts';
 
 /**
@@ -38,7 +38,7 @@ export default defineScenario({
       return;
     }
     const reply = await decryptDataKey(pa, attestedRecipient(splice(genuine, mine.spki)));
-    ctx.note(`Decrypt with the spliced document: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+    ctx.note(`Decrypt with the spliced document: ${kmsOutcome(reply)}`);
     exploitKeyReply(ctx, pa, reply.body, (cms) => openEnvelopedData(cms, mine));
   },
 });

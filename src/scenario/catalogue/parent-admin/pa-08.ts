@@ -1,4 +1,5 @@
 import { defineScenario } from '../../define.ts';
+import { kmsOutcome } from '../common.ts';
 import { decryptDataKey, exploitKeyReply, parentAdmin, readManifest } from './helpers.ts';
 
 /** PA-08: the parent's role is the one KMS sees for the enclave's calls, so it simply asks KMS itself. */
@@ -20,9 +21,9 @@ export default defineScenario({
   async attack(ctx) {
     const pa = parentAdmin(ctx);
     const decrypted = await decryptDataKey(pa);
-    ctx.note(`Decrypt without Recipient: HTTP ${decrypted.status} ${String(decrypted.body['__type'] ?? 'ok')}`);
+    ctx.note(`Decrypt without Recipient: ${kmsOutcome(decrypted)}`);
     exploitKeyReply(ctx, pa, decrypted.body);
     const generated = await pa.kms('GenerateDataKey', { KeyId: readManifest(pa).keyId, KeySpec: 'AES_256' });
-    ctx.note(`GenerateDataKey without Recipient: HTTP ${generated.status} ${String(generated.body['__type'] ?? 'ok')}`);
+    ctx.note(`GenerateDataKey without Recipient: ${kmsOutcome(generated)}`);
   },
 });

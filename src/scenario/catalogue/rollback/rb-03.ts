@@ -1,5 +1,6 @@
 import { attestedKeyPolicy, unattestedKeyPolicy } from '../../../world/index.ts';
 import { defineScenario } from '../../define.ts';
+import { kmsOutcome } from '../common.ts';
 import { deployUnderPolicy, ownerModelOnDisk, refusedForTheMistake, type PolicyDeployment } from '../key-policy/helpers.ts';
 import { decryptDataKey, exploitKeyReply, parentAdmin, readManifest } from '../parent-admin/helpers.ts';
 
@@ -37,14 +38,14 @@ export default defineScenario<PolicyDeployment>({
     if (!ownerModelOnDisk(ctx, pa, 'no key to attack')) return;
     const { keyId } = readManifest(pa);
     const before = await decryptDataKey(pa);
-    ctx.note(`Decrypt under the production policy: HTTP ${before.status} ${String(before.body['__type'] ?? 'ok')}`);
+    ctx.note(`Decrypt under the production policy: ${kmsOutcome(before)}`);
     // The bring-up policy is no secret: it sits in the deployment repository the admin maintains.
     const bringUp = unattestedKeyPolicy(ctx.world.arns.owner, ctx.world.arns.parentRole);
     // It does not mind locking itself out of later changes: it skips KMS's lockout safety check.
     const put = await pa.kms('PutKeyPolicy', { KeyId: keyId, PolicyName: 'default', Policy: JSON.stringify(bringUp), BypassPolicyLockoutSafetyCheck: true });
-    ctx.note(`PutKeyPolicy (bring-up text) by the parent role: HTTP ${put.status} ${String(put.body['__type'] ?? 'ok')}`);
+    ctx.note(`PutKeyPolicy (bring-up text) by the parent role: ${kmsOutcome(put)}`);
     const after = await decryptDataKey(pa);
-    ctx.note(`Decrypt after the rollback: HTTP ${after.status} ${String(after.body['__type'] ?? 'ok')}`);
+    ctx.note(`Decrypt after the rollback: ${kmsOutcome(after)}`);
     exploitKeyReply(ctx, pa, after.body);
   },
   check: (_ctx, state) => [refusedForTheMistake(state, 'KP_ACCOUNT_WIDE_KMS_ALL')],

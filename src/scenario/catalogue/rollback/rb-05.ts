@@ -1,6 +1,6 @@
 import { fromHex, generateRsaKeyPair, openEnvelopedData, zeroPcr, type RsaKeyPair } from '../../../crypto/index.ts';
 import { defineScenario } from '../../define.ts';
-import { attestedRecipient } from '../common.ts';
+import { attestedRecipient, kmsOutcome } from '../common.ts';
 import { attackerRandom, decryptDataKey, exploitKeyReply, parentAdmin } from '../parent-admin/helpers.ts';
 
 interface State {
@@ -47,7 +47,7 @@ export default defineScenario<State>({
     const pa = parentAdmin(ctx);
     for (const document of documents) {
       const reply = await decryptDataKey(pa, attestedRecipient(document));
-      ctx.note(`Decrypt with a document under the revoked CA: HTTP ${reply.status} ${String(reply.body['__type'] ?? 'ok')}`);
+      ctx.note(`Decrypt with a document under the revoked CA: ${kmsOutcome(reply)}`);
       if (exploitKeyReply(ctx, pa, reply.body, (cms) => openEnvelopedData(cms, recipientKey)) !== undefined) return;
     }
   },
