@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scenarios } from '../../src/scenario/catalogue/key-policy.ts';
-import { runScenario } from '../../src/scenario/runner.ts';
+import { eachBlockedAndCaught, notesOf } from './helpers.ts';
 
 /** Why the defended run must have been blocked: the refusal that stopped it, as the scenario noted it. */
 const DEFENDED_BY: Readonly<Record<string, RegExp>> = {
@@ -18,15 +18,7 @@ describe('catalogue: key-policy (KP)', () => {
     expect(scenarios.map((s) => s.id)).toEqual(['KP-01', 'KP-02', 'KP-03', 'KP-04', 'KP-05', 'KP-06', 'KP-07']);
   });
 
-  for (const scenario of scenarios) {
-    it(`${scenario.id} ${scenario.name}: blocked, and caught with ${scenario.defence} off`, async () => {
-      const result = await runScenario(scenario, { seed: 1 });
-      const notes = (run: { notes: readonly string[] } | null) => run?.notes.join(' | ') ?? '';
-      const why = `${result.reason}\n defended notes: ${notes(result.runs.defended)}\n control notes: ${notes(result.runs.control)}`;
-      expect(result.outcome, why).toBe('blocked');
-      expect(result.control, why).toBe('leaked');
-      expect(result.passed, why).toBe(true);
-      expect(notes(result.runs.defended), why).toMatch(DEFENDED_BY[scenario.id] ?? /^$/);
-    }, 60_000);
-  }
+  eachBlockedAndCaught(scenarios, (scenario, result, why) => {
+    expect(notesOf(result.runs.defended), why).toMatch(DEFENDED_BY[scenario.id] ?? /^$/);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenarios } from '../../src/scenario/catalogue/rollback.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
+import { eachBlockedAndCaught, notesOf } from './helpers.ts';
 
 /** Why the defended run must have been blocked: the refusal that stopped it, as the scenario noted it. */
 const DEFENDED_BY: Readonly<Record<string, RegExp>> = {
@@ -16,17 +17,9 @@ describe('catalogue: rollback (RB)', () => {
     expect(scenarios.map((s) => s.id)).toEqual(['RB-01', 'RB-02', 'RB-03', 'RB-04', 'RB-05']);
   });
 
-  for (const scenario of scenarios) {
-    it(`${scenario.id} ${scenario.name}: blocked, and caught with ${scenario.defence} off`, async () => {
-      const result = await runScenario(scenario, { seed: 1 });
-      const notes = (run: { notes: readonly string[] } | null) => run?.notes.join(' | ') ?? '';
-      const why = `${result.reason}\n defended notes: ${notes(result.runs.defended)}\n control notes: ${notes(result.runs.control)}`;
-      expect(result.outcome, why).toBe('blocked');
-      expect(result.control, why).toBe('leaked');
-      expect(result.passed, why).toBe(true);
-      expect(notes(result.runs.defended), why).toMatch(DEFENDED_BY[scenario.id] ?? /^$/);
-    }, 60_000);
-  }
+  eachBlockedAndCaught(scenarios, (scenario, result, why) => {
+    expect(notesOf(result.runs.defended), why).toMatch(DEFENDED_BY[scenario.id] ?? /^$/);
+  });
 });
 
 describe('catalogue: rollback (RB) determinism', () => {
