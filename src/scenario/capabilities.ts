@@ -11,40 +11,44 @@ export const CO_TENANT_ROLE_ARN = 'arn:aws:iam::444455556666:role/co-tenant-role
 const CO_TENANT_MEMORY_MIB = 1024;
 const ENCLAVE_MEMORY_MIB_DEFAULT = 256;
 
-/**
- * Wraps one capability call: what it returns is filed in the attacker's ledger, and so is the message
- * of a typed refusal (error text can carry secrets too). Programmer errors pass through untouched.
- */
-function ledgered<T>(world: World, principal: Principal, channel: string, call: () => T, toBytes: (value: T) => Uint8Array | string | undefined): T {
-  let value: T;
-  try {
-    value = call();
-  } catch (error) {
-    if (isEmuError(error)) world.observe(principal, `${channel} error`, error.message);
-    throw error;
-  }
+type ToBytes<T> = (value: T) => Uint8Array | string | undefined;
+
+/** A failed capability call: the message of a typed refusal is filed (error text can carry secrets too); rethrows. */
+function fileRefusal(world: World, principal: Principal, channel: string, error: unknown): never {
+  if (isEmuError(error)) world.observe(principal, `${channel} error`, error.message);
+  throw error;
+}
+
+/** A capability call's result: filed in the attacker's ledger (unless `toBytes` gives nothing), and returned. */
+function fileResult<T>(world: World, principal: Principal, channel: string, value: T, toBytes: ToBytes<T>): T {
   const bytes = toBytes(value);
   if (bytes !== undefined) world.observe(principal, channel, bytes);
   return value;
 }
 
-async function ledgeredAsync<T>(
-  world: World,
-  principal: Principal,
-  channel: string,
-  call: () => Promise<T>,
-  toBytes: (value: T) => Uint8Array | string | undefined,
-): Promise<T> {
+/**
+ * Wraps one capability call: what it returns is filed in the attacker's ledger, and so is the message
+ * of a typed refusal (error text can carry secrets too). Programmer errors pass through untouched.
+ */
+function ledgered<T>(world: World, principal: Principal, channel: string, call: () => T, toBytes: ToBytes<T>): T {
+  let value: T;
+  try {
+    value = call();
+  } catch (error) {
+    return fileRefusal(world, principal, channel, error);
+  }
+  return fileResult(world, principal, channel, value, toBytes);
+}
+
+/** `ledgered` for a call that completes later. */
+async function ledgeredAsync<T>(world: World, principal: Principal, channel: string, call: () => Promise<T>, toBytes: ToBytes<T>): Promise<T> {
   let value: T;
   try {
     value = await call();
   } catch (error) {
-    if (isEmuError(error)) world.observe(principal, `${channel} error`, error.message);
-    throw error;
+    return fileRefusal(world, principal, channel, error);
   }
-  const bytes = toBytes(value);
-  if (bytes !== undefined) world.observe(principal, channel, bytes);
-  return value;
+  return fileResult(world, principal, channel, value, toBytes);
 }
 
 function launchSummary(launched: LaunchedEnclave): string {
@@ -143,7 +147,7 @@ export function operatorHandle(world: World): OperatorHandle {
 /** The OP group's calls (host folder): each result is filed in the operator's ledger as it is returned. */
 function operatorHostCalls(world: World): Partial<OperatorHandle> {
   const api = world.host.operator;
-  const op = <T>(name: string, call: () => T, toBytes: (value: T) => Uint8Array | string | undefined) => ledgered(world, 'operator', `operator-api ${name}`, call, toBytes);
+  const op = <T>(name: string, call: () => T, toBytes: ToBytes<T>) => ledgered(world, 'operator', `operator-api ${name}`, call, toBytes);
   const volumeBytes = (files: readonly VolumeFile[]) => concatBytes(...files.map((f) => f.data));
   const vcpu = api.readVcpuState;
   const snapshot = api.snapshotInstance;
