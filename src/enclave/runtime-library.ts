@@ -28,25 +28,15 @@ import { openSealedState, sealState, sealedStateKey } from './runtime-sealed-sta
 export const KMS_SERVER_NAME_PATTERN = /^kms\.[a-z0-9-]{1,32}\.amazonaws\.com$/;
 const SEEDED_BLOCKS_MAX = 2 ** 24;
 
-/**
- * A deterministic random stream from seed bytes: SHA-384(label ‖ seed ‖ counter) blocks. This is what an app
- * that takes its entropy from the parent gets (PA-15): anyone holding the seed recomputes every key drawn from it.
- */
-export function seededRandomSource(seed: Uint8Array): RandomSource {
-  const key = seed.slice();
-  let counter = 0;
+/** A random stream served from blocks: `nextBlock` is called whenever the bytes of the last block are used up. */
+function pooledRandomSource(nextBlock: () => Uint8Array): RandomSource {
   let pool: Uint8Array = new Uint8Array(0);
   return {
     bytes(length: number): Uint8Array {
       const out = new Uint8Array(length);
       let filled = 0;
       while (filled < length) {
-        if (pool.length === 0) {
-          if (counter >= SEEDED_BLOCKS_MAX) throw new EmuError('RANDOM_EXHAUSTED', 'the seeded stream is used up');
-          const block = new Uint8Array(4);
-          new DataView(block.buffer).setUint32(0, counter++);
-          pool = sha384(concatBytes(utf8('nitro-emu seeded random v1'), key, block));
-        }
+        if (pool.length === 0) pool = nextBlock();
         const take = Math.min(length - filled, pool.length);
         out.set(pool.subarray(0, take), filled);
         pool = pool.subarray(take);
@@ -57,23 +47,30 @@ export function seededRandomSource(seed: Uint8Array): RandomSource {
   };
 }
 
+/**
+ * A deterministic random stream from seed bytes: SHA-384(label ‖ seed ‖ counter) blocks. This is what an app
+ * that takes its entropy from the parent gets (PA-15): anyone holding the seed recomputes every key drawn from it.
+ */
+export function seededRandomSource(seed: Uint8Array): RandomSource {
+  const key = seed.slice();
+  let counter = 0;
+  return pooledRandomSource(() => {
+    if (counter >= SEEDED_BLOCKS_MAX) throw new EmuError('RANDOM_EXHAUSTED', 'the seeded stream is used up');
+    const block = new Uint8Array(4);
+    new DataView(block.buffer).setUint32(0, counter++);
+    return sha384(concatBytes(utf8('nitro-emu seeded random v1'), key, block));
+  });
+}
+
 /** The enclave's randomness: bytes from NSM GetRandom, buffered (each call yields 256 bytes). */
 export function nsmRandomSource(getRandom: () => Uint8Array): RandomSource {
-  let pool: Uint8Array = new Uint8Array(0);
-  return {
-    bytes(length: number): Uint8Array {
-      const out = new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        if (pool.length === 0) pool = getRandom();
-        const take = Math.min(length - filled, pool.length);
-        out.set(pool.subarray(0, take), filled);
-        pool = pool.subarray(take);
-        filled += take;
-      }
-      return out;
-    },
-  };
+  return pooledRandomSource(getRandom);
+}
+
+/** A P-384 key pair, each key copied into an array of its own. */
+function ownP384KeyPair(random: RandomSource): { privateKey: Uint8Array; publicKey: Uint8Array } {
+  const pair = p384KeyPair(random);
+  return { privateKey: pair.privateKey.slice(), publicKey: pair.publicKey.slice() };
 }
 
 /** The enclave's trusted time: the timestamp the platform signs into a fresh document from its own NSM. */
@@ -113,10 +110,7 @@ export function createEnclaveLibrary(getRandom: () => Uint8Array, nowMs: NsmTime
     aes256GcmSeal,
     aes256GcmOpen,
     hkdfSha384,
-    p384KeyPair: (random: RandomSource) => {
-      const pair = p384KeyPair(random);
-      return { privateKey: pair.privateKey.slice(), publicKey: pair.publicKey.slice() };
-    },
+    p384KeyPair: (random: RandomSource) => ownP384KeyPair(random),
     p384SharedSecret,
     utf8,
     fromUtf8,
@@ -135,6 +129,5 @@ export function createEnclaveLibrary(getRandom: () => Uint8Array, nowMs: NsmTime
 export function defaultAppKeysFromSeed(seed: Uint8Array): { recipientKey: RsaKeyPair; firstChannelKey: { privateKey: Uint8Array; publicKey: Uint8Array } } {
   const random = seededRandomSource(seed);
   const recipientKey = generateRsaKeyPair(random, 2048);
-  const pair = p384KeyPair(random);
-  return { recipientKey, firstChannelKey: { privateKey: pair.privateKey.slice(), publicKey: pair.publicKey.slice() } };
+  return { recipientKey, firstChannelKey: ownP384KeyPair(random) };
 }
