@@ -1,9 +1,9 @@
 import { equalBytes, wipe } from '../crypto/index.ts';
 import type { OperationContext } from './context.ts';
 import { parseBlob } from './ciphertext.ts';
-import { invalidCiphertext, KmsError, validationError } from './errors.ts';
-import type { KeyRecord } from './keys.ts';
+import { KmsError, validationError } from './errors.ts';
 import { admitKeyUse, commitRelease, deliverSecret } from './release.ts';
+import { blobKey, targetKey } from './targets.ts';
 import type { KmsResponse } from './types.ts';
 import {
   CIPHERTEXT_BLOB_LENGTH_MAX,
@@ -24,12 +24,6 @@ const P384_SPKI_PREFIX = Uint8Array.of(
   0x22, 0x03, 0x62, 0x00,
 );
 const P384_POINT_LENGTH = 97;
-
-function targetKey(ctx: OperationContext, fields: Fields, name = 'KeyId'): KeyRecord {
-  const key = ctx.keys.resolve(requiredString(fields, name, KEY_ID_LENGTH_MAX));
-  ctx.target(key.id);
-  return key;
-}
 
 /** The uncompressed point of a P-384 SubjectPublicKeyInfo; anything else is a ValidationException. */
 export function p384PointFromSpki(spki: Uint8Array): Uint8Array {
@@ -96,16 +90,7 @@ export function reEncrypt(ctx: OperationContext, fields: Fields): KmsResponse<'R
   optionalEnum(fields, 'DestinationEncryptionAlgorithm', ['SYMMETRIC_DEFAULT'] as const);
   const requestedSource = optionalString(fields, 'SourceKeyId', KEY_ID_LENGTH_MAX);
   const parsed = parseBlob(blob);
-  const source = ctx.keys.get(parsed.keyId);
-  if (source === undefined) throw invalidCiphertext();
-  ctx.target(source.id);
-  if (requestedSource !== undefined && ctx.keys.resolve(requestedSource).id !== source.id) {
-    throw new KmsError(
-      'KMS_INCORRECT_KEY',
-      'IncorrectKeyException',
-      'The key ID in the request does not identify a KMS key that can perform this operation.',
-    );
-  }
+  const source = blobKey(ctx, parsed, requestedSource);
   const destination = ctx.keys.resolve(requiredString(fields, 'DestinationKeyId', KEY_ID_LENGTH_MAX));
   // DryRun is answered only after both keys have been admitted.
   const { DryRun: _dryRun, ...withoutDryRun } = fields;

@@ -1,10 +1,10 @@
 import { wipe } from '../crypto/index.ts';
 import type { OperationContext } from './context.ts';
 import { parseBlob } from './ciphertext.ts';
-import { invalidCiphertext, KmsError } from './errors.ts';
+import { KmsError } from './errors.ts';
 import { generateDataKeyPair } from './key-pairs.ts';
-import type { KeyRecord } from './keys.ts';
 import { admitKeyUse, commitRelease, deliverSecret } from './release.ts';
+import { blobKey, targetKey } from './targets.ts';
 import type { KmsResponse } from './types.ts';
 import {
   CIPHERTEXT_BLOB_LENGTH_MAX,
@@ -16,16 +16,9 @@ import {
   PLAINTEXT_LENGTH_MAX,
   recipientInfo,
   requiredBlob,
-  requiredString,
   symmetricAlgorithm,
   type Fields,
 } from './validate.ts';
-
-function targetKey(ctx: OperationContext, fields: Fields): KeyRecord {
-  const key = ctx.keys.resolve(requiredString(fields, 'KeyId', KEY_ID_LENGTH_MAX));
-  ctx.target(key.id);
-  return key;
-}
 
 export function encrypt(ctx: OperationContext, fields: Fields): KmsResponse<'Encrypt'> {
   const plaintext = requiredBlob(fields, 'Plaintext', PLAINTEXT_LENGTH_MAX);
@@ -47,16 +40,7 @@ export function decrypt(ctx: OperationContext, fields: Fields): KmsResponse<'Dec
   const recipient = recipientInfo(fields);
   const requestedKeyId = optionalString(fields, 'KeyId', KEY_ID_LENGTH_MAX);
   const parsed = parseBlob(blob);
-  const key = ctx.keys.get(parsed.keyId);
-  if (key === undefined) throw invalidCiphertext();
-  ctx.target(key.id);
-  if (requestedKeyId !== undefined && ctx.keys.resolve(requestedKeyId).id !== key.id) {
-    throw new KmsError(
-      'KMS_INCORRECT_KEY',
-      'IncorrectKeyException',
-      'The key ID in the request does not identify a KMS key that can perform this operation.',
-    );
-  }
+  const key = blobKey(ctx, parsed, requestedKeyId);
   const attested = admitKeyUse(ctx, fields, key, 'kms:Decrypt', context, recipient);
   const secret = deliverSecret(ctx, ctx.keys.open(parsed, context), attested);
   commitRelease(ctx, 'Decrypt', key, attested);

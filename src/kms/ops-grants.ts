@@ -2,9 +2,9 @@ import { authorizeKey, callerConditionKeys } from './authz.ts';
 import type { OperationContext } from './context.ts';
 import { KmsError, validationError } from './errors.ts';
 import { checkGrantTokens, GRANT_OPERATIONS, GRANT_TOKEN_LENGTH_MAX, type GrantRecord } from './grants.ts';
-import type { KeyRecord } from './keys.ts';
 import { accountRootArn, parsePrincipalArn } from './principal.ts';
 import { throwIfDryRun } from './release.ts';
+import { targetKey } from './targets.ts';
 import type { GrantConstraints, GrantListEntry, GrantOperation, KmsResponse } from './types.ts';
 import { KEY_ID_LENGTH_MAX, optionalInt, optionalString, requiredString, type Fields } from './validate.ts';
 
@@ -46,12 +46,6 @@ function constraintsField(fields: Fields): GrantConstraints | undefined {
     ...(subset === undefined ? {} : { EncryptionContextSubset: Object.freeze({ ...subset }) }),
     ...(equals === undefined ? {} : { EncryptionContextEquals: Object.freeze({ ...equals }) }),
   });
-}
-
-function targetKey(ctx: OperationContext, fields: Fields): KeyRecord {
-  const key = ctx.keys.resolve(requiredString(fields, 'KeyId', KEY_ID_LENGTH_MAX));
-  ctx.target(key.id);
-  return key;
 }
 
 /**
