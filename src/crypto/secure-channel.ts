@@ -71,13 +71,8 @@ export interface SecureServerOptions {
 }
 
 /** The client side: handshake over `transport`, then records. Errors are EmuErrors with SCHAN_* or CHAIN_* codes. */
-export async function secureChannelConnect(transport: MessageTransport, options: SecureClientOptions): Promise<SecureChannel> {
-  try {
-    return await connect(transport, options);
-  } catch (error) {
-    transport.close();
-    throw error;
-  }
+export function secureChannelConnect(transport: MessageTransport, options: SecureClientOptions): Promise<SecureChannel> {
+  return closeOnFailure(transport, () => connect(transport, options));
 }
 
 async function connect(transport: MessageTransport, options: SecureClientOptions): Promise<SecureChannel> {
@@ -131,9 +126,14 @@ async function connect(transport: MessageTransport, options: SecureClientOptions
 }
 
 /** The server side. The server picks the highest version both support. */
-export async function secureChannelAccept(transport: MessageTransport, options: SecureServerOptions): Promise<SecureChannel> {
+export function secureChannelAccept(transport: MessageTransport, options: SecureServerOptions): Promise<SecureChannel> {
+  return closeOnFailure(transport, () => accept(transport, options));
+}
+
+/** Runs one side's handshake; if it fails, the transport is closed before the error goes on. */
+async function closeOnFailure(transport: MessageTransport, handshake: () => Promise<SecureChannel>): Promise<SecureChannel> {
   try {
-    return await accept(transport, options);
+    return await handshake();
   } catch (error) {
     transport.close();
     throw error;
