@@ -1,7 +1,7 @@
 import { EmuError, assert } from '../errors.ts';
 import { type RandomSource, concatBytes, fromHex, toHex } from './bytes.ts';
 import { type P384KeyPair, p384KeyPair } from './ecdsa.ts';
-import { type NameAttribute, buildCertificate, buildName, ext, subjectNameOf } from './x509-build.ts';
+import { type NameAttribute, buildCertificate, buildName, ext, randomSerial, subjectNameOf } from './x509-build.ts';
 
 /**
  * The emulated Nitro PKI, following the profile of real AWS chains (research/nitro-attestation-kms.md §1.3):
@@ -62,13 +62,6 @@ function randomUuid(random: RandomSource): string {
   b[8] = (b[8]! & 0x3f) | 0x80;
   const hex = toHex(b);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** A serial that is positive and exactly `length` bytes long (top bit clear, first byte non-zero). */
-function randomSerial(random: RandomSource, length: number): Uint8Array {
-  const serial = random.bytes(length);
-  serial[0] = (serial[0]! & 0x7f) | 0x01;
-  return serial;
 }
 
 /**

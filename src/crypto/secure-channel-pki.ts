@@ -2,7 +2,7 @@ import { EmuError } from '../errors.ts';
 import type { RandomSource } from './bytes.ts';
 import { p384KeyPair } from './ecdsa.ts';
 import type { IssuedCertificate } from './pki.ts';
-import { buildCertificate, buildName, ext, subjectNameOf } from './x509-build.ts';
+import { buildCertificate, buildName, ext, randomSerial, subjectNameOf } from './x509-build.ts';
 
 /**
  * An emulated "web PKI": the CA that stands in for the public CAs whose certificates real KMS endpoints
@@ -30,18 +30,12 @@ export function kmsServerName(region: string): string {
   return `kms.${region}.amazonaws.com`;
 }
 
-function serial(random: RandomSource): Uint8Array {
-  const bytes = random.bytes(16);
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
-  return bytes;
-}
-
 /** The emulated web PKI root: P-384, self-signed, CA. Same random source → same bytes. */
 export function createEmulatedWebPkiRoot(random: RandomSource): IssuedCertificate {
   const keyPair = p384KeyPair(random);
   const name = buildName(ROOT_SUBJECT);
   const der = buildCertificate({
-    serial: serial(random),
+    serial: randomSerial(random, 16),
     issuer: name,
     subject: name,
     notBeforeMs: WEB_PKI_ROOT_NOT_BEFORE_MS,
@@ -64,7 +58,7 @@ export function createEmulatedWebPkiRoot(random: RandomSource): IssuedCertificat
 export function issueServerLeaf(random: RandomSource, issuer: IssuedCertificate, serverName: string): IssuedCertificate {
   const keyPair = p384KeyPair(random);
   const der = buildCertificate({
-    serial: serial(random),
+    serial: randomSerial(random, 16),
     issuer: subjectNameOf(issuer.der),
     subject: buildName([
       ['C', 'US'],

@@ -24,7 +24,7 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 import { assert } from '../errors.ts';
-import { concatBytes } from './bytes.ts';
+import { type RandomSource, concatBytes } from './bytes.ts';
 import { DER, DerReader, whole } from './der.ts';
 import { p384Sign, p384Spki } from './ecdsa.ts';
 import { NAME_OIDS } from './x509-name.ts';
@@ -39,6 +39,13 @@ import {
 
 /** One attribute of a Name, in certificate order. `C` is a PrintableString (RFC 5280), the rest UTF8String, as AWS does. */
 export type NameAttribute = readonly [shortName: 'C' | 'ST' | 'L' | 'O' | 'OU' | 'CN', value: string];
+
+/** A serial that is positive and exactly `length` bytes long (top bit clear, first byte non-zero). */
+export function randomSerial(random: RandomSource, length: number): Uint8Array {
+  const serial = random.bytes(length);
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  return serial;
+}
 
 export function buildName(attributes: readonly NameAttribute[]): Name {
   return new Name(
