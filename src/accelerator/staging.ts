@@ -1,0 +1,44 @@
+import { EmuError } from '../errors.ts';
+
+/**
+ * Host-visible bounce buffers. Both the parent and the enclave driver can read and write them; in confidential
+ * mode they only ever hold ciphertext ‖ tag. This is the whole host view of the device: it has no read of protected
+ * memory.
+ */
+export class StagingBuffers {
+  readonly slotsMax: number;
+  readonly slotBytesMax: number;
+  private readonly slots = new Map<number, Uint8Array>();
+
+  constructor(slotsMax: number, slotBytesMax: number) {
+    this.slotsMax = slotsMax;
+    this.slotBytesMax = slotBytesMax;
+  }
+
+  write(slot: number, bytes: Uint8Array): void {
+    this.checkSlot(slot);
+    if (bytes.length > this.slotBytesMax) {
+      throw new EmuError('ACCEL_TRANSFER_TOO_LARGE', 'buffer exceeds the staging slot', {
+        bytes: bytes.length, slotBytesMax: this.slotBytesMax,
+      });
+    }
+    this.slots.set(slot, bytes.slice());
+  }
+
+  read(slot: number): Uint8Array {
+    this.checkSlot(slot);
+    const bytes = this.slots.get(slot);
+    if (bytes === undefined) throw new EmuError('ACCEL_EMPTY_SLOT', 'staging slot holds nothing', { slot });
+    return bytes.slice();
+  }
+
+  clear(): void {
+    this.slots.clear();
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isSafeInteger(slot) || slot < 0 || slot >= this.slotsMax) {
+      throw new EmuError('ACCEL_BAD_SLOT', 'no such staging slot', { slot, slotsMax: this.slotsMax });
+    }
+  }
+}
