@@ -91,3 +91,4 @@ export {
 export { RecordProtector, CONTENT_DATA, CONTENT_CLOSE } from './secure-channel-record.ts';
 export { createEmulatedWebPkiRoot, issueServerLeaf, kmsServerName } from './secure-channel-pki.ts';
 export { type CapturedSession, openCapturedSession } from './secure-channel-keylog.ts';
+export { type SpdmMeasurementsTranscript, type SpdmVerification, parseSpdmMeasurements, verifySpdmMeasurements } from './spdm.ts';
