@@ -9,5 +9,6 @@ import { pcrCommand } from './pcr.ts';
 import { scenarioCommand } from './scenario.ts';
 import { swarmCommand } from './swarm.ts';
 import { verifyAttestationCommand } from './verify-attestation.ts';
+import { verifyDeviceAttestationCommand } from './verify-device-attestation.ts';
 
-export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand, kmsCommand, swarmCommand];
+export const commands: readonly Command[] = [demoCommand, attestCommand, verifyAttestationCommand, verifyDeviceAttestationCommand, benchCommand, buildEnclaveCommand, describeEifCommand, pcrCommand, scenarioCommand, kmsCommand, swarmCommand];
