@@ -1,7 +1,7 @@
 import { EmuError, assert } from '../errors.ts';
 import { type RandomSource, concatBytes, fromHex, toHex } from './bytes.ts';
 import { type P384KeyPair, p384KeyPair } from './ecdsa.ts';
-import { type NameAttribute, buildCertificate, buildName, ext, randomSerial, subjectNameOf } from './x509-build.ts';
+import { type NameAttribute, buildCertificate, buildName, ext, issueSelfSignedCa, randomSerial, subjectNameOf } from './x509-build.ts';
 
 /**
  * The emulated Nitro PKI, following the profile of real AWS chains (research/nitro-attestation-kms.md §1.3):
@@ -69,23 +69,12 @@ function randomUuid(random: RandomSource): string {
  * that says it is emulated, valid 2019-10-28 … 2049-10-28 whatever the epoch, so the same seed gives the same bytes.
  */
 export function createEmulatedNitroRoot(random: RandomSource): IssuedCertificate {
-  const keyPair = p384KeyPair(random);
-  const name = buildName(ROOT_SUBJECT);
-  const der = buildCertificate({
-    serial: randomSerial(random, 16),
-    issuer: name,
-    subject: name,
+  return issueSelfSignedCa(random, {
+    subject: ROOT_SUBJECT,
     notBeforeMs: EMULATED_ROOT_NOT_BEFORE_MS,
     notAfterMs: EMULATED_ROOT_NOT_AFTER_MS,
-    publicKey: keyPair.publicKey,
-    extensions: [
-      ext.basicConstraints(true),
-      ext.subjectKeyIdentifier(keyPair.publicKey),
-      ext.keyUsage(true, ['digitalSignature', 'keyCertSign', 'cRLSign']),
-    ],
-    signingKey: keyPair.privateKey,
+    keyUsages: ['digitalSignature', 'keyCertSign', 'cRLSign'],
   });
-  return { der, keyPair };
 }
 
 export interface NitroChainOptions {

@@ -2,7 +2,7 @@ import { EmuError } from '../errors.ts';
 import type { RandomSource } from './bytes.ts';
 import { p384KeyPair } from './ecdsa.ts';
 import type { IssuedCertificate } from './pki.ts';
-import { buildCertificate, buildName, ext, randomSerial, subjectNameOf } from './x509-build.ts';
+import { buildCertificate, buildName, ext, issueSelfSignedCa, randomSerial, subjectNameOf } from './x509-build.ts';
 
 /**
  * An emulated "web PKI": the CA that stands in for the public CAs whose certificates real KMS endpoints
@@ -32,23 +32,13 @@ export function kmsServerName(region: string): string {
 
 /** The emulated web PKI root: P-384, self-signed, CA. Same random source → same bytes. */
 export function createEmulatedWebPkiRoot(random: RandomSource): IssuedCertificate {
-  const keyPair = p384KeyPair(random);
-  const name = buildName(ROOT_SUBJECT);
-  const der = buildCertificate({
-    serial: randomSerial(random, 16),
-    issuer: name,
-    subject: name,
+  return issueSelfSignedCa(random, {
+    subject: ROOT_SUBJECT,
     notBeforeMs: WEB_PKI_ROOT_NOT_BEFORE_MS,
     notAfterMs: WEB_PKI_ROOT_NOT_AFTER_MS,
-    publicKey: keyPair.publicKey,
-    extensions: [
-      ext.basicConstraints(true, 0),
-      ext.subjectKeyIdentifier(keyPair.publicKey),
-      ext.keyUsage(true, ['keyCertSign', 'cRLSign']),
-    ],
-    signingKey: keyPair.privateKey,
+    pathLength: 0,
+    keyUsages: ['keyCertSign', 'cRLSign'],
   });
-  return { der, keyPair };
 }
 
 /**

@@ -26,7 +26,8 @@ import {
 import { assert } from '../errors.ts';
 import { type RandomSource, concatBytes } from './bytes.ts';
 import { DER, DerReader, whole } from './der.ts';
-import { p384Sign, p384Spki } from './ecdsa.ts';
+import { p384KeyPair, p384Sign, p384Spki } from './ecdsa.ts';
+import type { IssuedCertificate } from './pki.ts';
 import { NAME_OIDS } from './x509-name.ts';
 import {
   OID_AUTHORITY_KEY_IDENTIFIER,
@@ -179,4 +180,37 @@ export function buildCertificate(template: CertificateTemplate): Uint8Array {
   const signature = ecdsaRawToDer(p384Sign(tbsDer, template.signingKey));
   const signatureBits = derTlv(DER.BIT_STRING, concatBytes(Uint8Array.of(0), signature));
   return derTlv(DER.SEQUENCE, concatBytes(tbsDer, ALGORITHM_ECDSA_WITH_SHA384, signatureBits));
+}
+
+/**
+ * A self-signed P-384 CA (the emulated Nitro root, the emulated web-PKI root): key pair first, then the
+ * serial, from `random`, so the same stream state always gives the same bytes.
+ */
+export function issueSelfSignedCa(
+  random: RandomSource,
+  options: {
+    readonly subject: readonly NameAttribute[];
+    readonly notBeforeMs: number;
+    readonly notAfterMs: number;
+    readonly pathLength?: number;
+    readonly keyUsages: readonly (keyof typeof KeyUsageFlags)[];
+  },
+): IssuedCertificate {
+  const keyPair = p384KeyPair(random);
+  const name = buildName(options.subject);
+  const der = buildCertificate({
+    serial: randomSerial(random, 16),
+    issuer: name,
+    subject: name,
+    notBeforeMs: options.notBeforeMs,
+    notAfterMs: options.notAfterMs,
+    publicKey: keyPair.publicKey,
+    extensions: [
+      ext.basicConstraints(true, options.pathLength),
+      ext.subjectKeyIdentifier(keyPair.publicKey),
+      ext.keyUsage(true, options.keyUsages),
+    ],
+    signingKey: keyPair.privateKey,
+  });
+  return { der, keyPair };
 }
