@@ -8,3 +8,6 @@ export {
   type DeviceMode, type Principal, type CopyOp, type Descriptor, type Completion, type DeviceOptions,
   ConfidentialDevice,
 } from './device.ts';
+export * from './driver/index.ts';
+export * from './kernels/index.ts';
+export * from './spdm/index.ts';

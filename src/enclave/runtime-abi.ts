@@ -35,6 +35,8 @@ export interface EnclaveAbi {
    */
   readonly platform: { counterRead(): number; counterAdvance(to: number): number };
   readonly lib: EnclaveLibrary;
+  /** The accelerators the hypervisor assigned to this enclave, driven by the enclave's own driver (runtime-accel.ts). */
+  readonly accel: EnclaveAccelerators;
   /** Signals the platform that the app reached a milestone (readiness, a served request); shows in the trace. */
   event(kind: string, fields?: Record<string, string | number | boolean>): void;
   /** Resolves after `ns` of the platform's (virtual) time: the app's only timer, for back-off between retries. */
@@ -89,4 +91,38 @@ export interface EnclaveLibrary {
   fromBase64(text: string): Uint8Array;
   concatBytes(...parts: Uint8Array[]): Uint8Array;
   wipe(bytes: Uint8Array): void;
+}
+
+export type AcceleratorPathChoice = 'confidential' | 'plain';
+
+export interface AcceleratorSummary {
+  readonly deviceId: string;
+  readonly flavour: string;
+  readonly trustModel: string;
+}
+
+export interface AcceleratorVerdictSummary extends AcceleratorSummary {
+  readonly mode: string;
+  readonly svn: number;
+  readonly firmwareDigestHex: string;
+  /** 'assumed' for the platform-mediated (Trainium) design AWS has not published. */
+  readonly label: string;
+}
+
+/**
+ * The guest driver of the assigned accelerators, as an app sees it. The driver runs in the enclave's trust domain
+ * (like a GPU driver in a confidential VM's kernel): it attests each device under the policy the app passes from
+ * its measured image, holds the session keys, and moves weights and activations through bounce buffers.
+ */
+export interface EnclaveAccelerators {
+  devices(): readonly AcceleratorSummary[];
+  /** Attests every assigned device (typed DEVICE_* errors: no key, no weight reaches a device that failed). */
+  attach(options: { readonly path: AcceleratorPathChoice; readonly policyJson: string }): Promise<readonly AcceleratorVerdictSummary[]>;
+  /** Streams a NETM model to the attached devices, split in pipeline order. */
+  loadModel(weights: Uint8Array): Promise<{ readonly parameterCount: number; readonly weightBytes: number; readonly devices: number }>;
+  /** Greedy decoding on the devices; returns the new token ids. */
+  generate(promptTokens: readonly number[], newTokens: number): Promise<readonly number[]>;
+  /** Byte tokens of a prompt for the loaded model (UTF-8, capped so the answer fits the context). */
+  tokenize(prompt: Uint8Array, newTokens: number): readonly number[];
+  detach(): void;
 }

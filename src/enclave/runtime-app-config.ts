@@ -16,6 +16,8 @@ export interface AppDefences {
   readonly appAuthenticatesInputs: boolean;
   readonly appLogHygiene: boolean;
   readonly sealedStateVersioned: boolean;
+  /** Weights and activations cross to an accelerator only encrypted, to an attested device in confidential mode. Off: the plain path (CC off). */
+  readonly deviceConfidentialPath: boolean;
 }
 
 export const APP_DEFENCE_NAMES: readonly (keyof AppDefences)[] = Object.freeze([
@@ -24,6 +26,7 @@ export const APP_DEFENCE_NAMES: readonly (keyof AppDefences)[] = Object.freeze([
   'appAuthenticatesInputs',
   'appLogHygiene',
   'sealedStateVersioned',
+  'deviceConfidentialPath',
 ]);
 
 export const ALL_APP_DEFENCES: AppDefences = Object.freeze({
@@ -32,13 +35,14 @@ export const ALL_APP_DEFENCES: AppDefences = Object.freeze({
   appAuthenticatesInputs: true,
   appLogHygiene: true,
   sealedStateVersioned: true,
+  deviceConfidentialPath: true,
 });
 
 export const APP_CONFIG_FILE = 'defences.json';
 /** The pinned root of the emulated web PKI that KMS's certificate chains to (PEM, in the measured image). */
 export const APP_KMS_ROOT_FILE = 'kms-root.pem';
 
-/** The five app switches picked out of any larger defence record. */
+/** The app switches picked out of any larger defence record. */
 export function pickAppDefences(defences: AppDefences): AppDefences {
   const out: Record<string, boolean> = {};
   for (const name of APP_DEFENCE_NAMES) out[name] = defences[name];
@@ -61,7 +65,7 @@ const cache = new Map<string, Uint8Array>();
 export function enclaveImageForAppDefences(defences: AppDefences): Uint8Array {
   const config = appConfigBytes(defences);
   const key = APP_DEFENCE_NAMES.map((n) => (defences[n] ? '1' : '0')).join('');
-  if (key === '11111') return defaultEnclaveImage();
+  if (!key.includes('0')) return defaultEnclaveImage();
   let image = cache.get(key);
   if (image === undefined) {
     const folder = readAppFolder(fileURLToPath(new URL('./default-app/', import.meta.url)));

@@ -7,11 +7,14 @@ import {
   type PipeEnd,
   type VsockBus,
 } from '../ports/index.ts';
+import type { EnclaveDevicePort } from '../accelerator/index.ts';
+import { parseAttestationDocument } from '../crypto/index.ts';
 import type { Simulator } from '../sim/index.ts';
 import { NsmClient, type NsmDevice } from './nsm.ts';
 import { runEnclaveApp } from './realm.ts';
 import { ENCLAVE_WAIT_NS_MAX, type AbiConnection, type EnclaveAbi } from './runtime-abi.ts';
 import type { MonotonicCounter } from './runtime-counter.ts';
+import { createEnclaveAccelerators } from './runtime-accel.ts';
 import { createEnclaveLibrary, nsmTimeFrom } from './runtime-library.ts';
 
 /** The enclave's memory as the hypervisor maps it: its own pages only. */
@@ -35,6 +38,8 @@ export interface EnclaveBootOptions {
   readonly console: (line: string) => void;
   /** The platform's monotonic counter for this image (an assumed service, runtime-counter.ts); absent: none. */
   readonly counter?: MonotonicCounter;
+  /** The accelerators the hypervisor assigned to this enclave (asked when the app attaches them); absent: none. */
+  readonly devices?: () => readonly EnclaveDevicePort[];
 }
 
 /** How long boot waits for the parent's heartbeat echo (virtual time). */
@@ -135,6 +140,23 @@ export class EnclaveRuntime {
       }
       return ns;
     };
+    const lib = createEnclaveLibrary(
+      () => client.getRandom(),
+      nsmTimeFrom(() => client.attestation({})),
+    );
+    const accel = createEnclaveAccelerators({
+      sim,
+      enclaveId,
+      ports: () => {
+        alive();
+        return this.#options.devices?.() ?? [];
+      },
+      random: () => lib.randomFromNsm(),
+      platformTrust: () => {
+        const { doc } = parseAttestationDocument(client.attestation({}));
+        return { nitroRootDer: doc.cabundle[0]!, atMs: doc.timestamp };
+      },
+    });
     return Object.freeze({
       abiVersion: 1 as const,
       enclaveId,
@@ -180,10 +202,8 @@ export class EnclaveRuntime {
         counterRead: () => this.#counter().read(),
         counterAdvance: (to: number) => this.#counter().advance(to),
       }),
-      lib: createEnclaveLibrary(
-        () => client.getRandom(),
-        nsmTimeFrom(() => client.attestation({})),
-      ),
+      lib,
+      accel,
       event: (kind: string, fields: Record<string, string | number | boolean> = {}) =>
         sim.record(`app.${kind}`, { enclaveId, ...fields }),
       sleep: async (ns: number) => {

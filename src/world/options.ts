@@ -42,6 +42,8 @@ export interface WorldDefences extends HypervisorDefences {
   readonly appLogHygiene: boolean;
   /** Sealed state carries a version checked against a monotonic counter. Off: any old blob is accepted (RB-01). */
   readonly sealedStateVersioned: boolean;
+  /** Weights, prompts and activations reach an accelerator only encrypted, and only an attested device in confidential mode. Off: the plain path, CC off (PA-17's control). */
+  readonly deviceConfidentialPath: boolean;
   // Clients
   /** Clients attest the enclave (root, PCR0, nonce, key binding) before sending data. Off: they trust the relay (PA-12, PA-13). */
   readonly clientVerifiesAttestation: boolean;
@@ -65,6 +67,7 @@ export const ALL_DEFENCES: WorldDefences = Object.freeze({
   appAuthenticatesInputs: true,
   appLogHygiene: true,
   sealedStateVersioned: true,
+  deviceConfidentialPath: true,
   clientVerifiesAttestation: true,
 });
 

@@ -124,11 +124,35 @@
   const weightsBytes = plainWeights ?? lib.decryptFramed(sealedWeights, dataKey, aad);
   const stateKey = lib.sealedStateKey(dataKey);
   lib.wipe(dataKey);
-  const weightsRegion = memory.store(weightsBytes);
-  const model = parseModel(memory.load(weightsRegion));
   const source = plainWeights === null ? 'sealed' : 'plain';
-  say(`model loaded: ${weightsBytes.length} bytes, ${model.parameterCount} parameters`);
-  enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount, source });
+  // A model for the accelerators goes to the devices the hypervisor assigned us, and only after each one proved
+  // what it is: the policy (pinned vendor roots, reference measurements, minimum firmware) is measured with us.
+  const onDevice = manifest.runtime === 'device';
+  const newTokens = onDevice ? Math.min(64, Math.max(1, Number(manifest.newTokens) | 0)) : 0;
+  let model = null;
+  if (onDevice) {
+    const path = config.deviceConfidentialPath ? 'confidential' : 'plain';
+    let verdicts;
+    try {
+      verdicts = await enclave.accel.attach({ path, policyJson: measuredFile('device-policy.json') });
+    } catch (error) {
+      say(`accelerator refused: ${error.code ?? error.message}`);
+      enclave.event('enclave.device-refused', { code: String(error.code ?? error.message) });
+      throw error;
+    }
+    for (const v of verdicts) {
+      enclave.event('enclave.device-attested', { deviceId: v.deviceId, flavour: v.flavour, trust: v.trustModel, label: v.label, mode: v.mode, svn: v.svn, path });
+    }
+    const loaded = await enclave.accel.loadModel(weightsBytes);
+    lib.wipe(weightsBytes);
+    say(`model loaded on ${loaded.devices} device(s): ${loaded.weightBytes} bytes, ${loaded.parameterCount} parameters`);
+    enclave.event('enclave.model-loaded', { bytes: loaded.weightBytes, parameters: loaded.parameterCount, source, devices: loaded.devices });
+  } else {
+    const weightsRegion = memory.store(weightsBytes);
+    model = parseModel(memory.load(weightsRegion));
+    say(`model loaded: ${weightsBytes.length} bytes, ${model.parameterCount} parameters`);
+    enclave.event('enclave.model-loaded', { bytes: weightsBytes.length, parameters: model.parameterCount, source });
+  }
 
   // 5. Sealed state on the parent's disk (AES-GCM under a key from the data key, version in the AAD). With
   // sealedStateVersioned the version must match the platform's monotonic counter, so an old blob is refused.
@@ -176,7 +200,9 @@
           continue;
         }
         logSecret(`prompt ${lib.fromUtf8(prompt)}`);
-        const output = infer(model, prompt);
+        const output = onDevice
+          ? Uint8Array.from(await enclave.accel.generate(enclave.accel.tokenize(prompt, newTokens), newTokens))
+          : infer(model, prompt);
         logSecret(`output ${lib.toBase64(output)}`);
         const sealed = lib.aes256GcmSeal(key, iv(2), output, lib.utf8('output'));
         lib.wipe(key);
