@@ -1,5 +1,24 @@
-// CONTRACT STUB: signatures are fixed; the implementation fills the folder behind this entry.
+// CONTRACT: signatures are fixed; the implementation lives in the files behind this entry.
 import type { RandomSource } from '../../crypto/index.ts';
+import { executeKernel as executeKernelImpl } from './execute.ts';
+import { planForwardStage as planForwardStageImpl } from './forward.ts';
+import { planWeightLayout as planWeightLayoutImpl } from './layout.ts';
+import {
+  generateTransformerFile as generateImpl,
+  parseTransformerFile as parseImpl,
+  transformerParameterCount as parameterCountImpl,
+} from './netm-format.ts';
+import {
+  argmaxLastRow as argmaxImpl,
+  referenceGenerate as referenceGenerateImpl,
+  tokenize as tokenizeImpl,
+} from './reference.ts';
+
+export { LAYERNORM_EPS_DEFAULT } from './execute.ts';
+export { LAYOUT_PAGE_BYTES, pageAlign } from './layout.ts';
+export { NETM_VERSION, PARAMETERS_MAX, readNetmHeader, type NetmHeader } from './netm-format.ts';
+export { MemoryStore, NEW_TOKENS_MAX, checkGeneration } from './reference.ts';
+export { TENSOR_ELEMENTS_MAX } from './tensor-io.ts';
 
 /**
  * Compute kernels on float32 tensors held in device memory, and the small transformer they run. Every kernel rounds
@@ -42,8 +61,8 @@ export interface KernelCost {
 }
 
 /** Runs one kernel against device memory. Bad shapes or addresses: typed error (KERNEL_*), nothing written. */
-export function executeKernel(_store: TensorStore, _call: KernelCall): KernelCost {
-  throw new Error('not implemented');
+export function executeKernel(store: TensorStore, call: KernelCall): KernelCost {
+  return executeKernelImpl(store, call);
 }
 
 export interface TransformerShape {
@@ -65,16 +84,16 @@ export interface TransformerModel extends TransformerShape {
 }
 
 /** File format NETM v1 (documented in the implementation); the card carries the weights canary. */
-export function generateTransformerFile(_random: RandomSource, _card: string, _shape?: TransformerShape): Uint8Array {
-  throw new Error('not implemented');
+export function generateTransformerFile(random: RandomSource, card: string, shape?: TransformerShape): Uint8Array {
+  return generateImpl(random, card, shape ?? DEFAULT_TRANSFORMER_SHAPE);
 }
 
-export function parseTransformerFile(_bytes: Uint8Array): TransformerModel {
-  throw new Error('not implemented');
+export function parseTransformerFile(bytes: Uint8Array): TransformerModel {
+  return parseImpl(bytes);
 }
 
-export function transformerParameterCount(_shape: TransformerShape): number {
-  throw new Error('not implemented');
+export function transformerParameterCount(shape: TransformerShape): number {
+  return parameterCountImpl(shape);
 }
 
 /** Where each named tensor lives in device memory, from `baseAddress` (page-aligned), and the total bytes. */
@@ -85,8 +104,8 @@ export interface WeightLayout {
   readonly fileRanges: ReadonlyMap<string, { readonly offset: number; readonly length: number }>;
 }
 
-export function planWeightLayout(_model: TransformerShape, _bytes: Uint8Array, _baseAddress: number): WeightLayout {
-  throw new Error('not implemented');
+export function planWeightLayout(model: TransformerShape, bytes: Uint8Array, baseAddress: number): WeightLayout {
+  return planWeightLayoutImpl(model, bytes, baseAddress);
 }
 
 /**
@@ -103,9 +122,9 @@ export interface ForwardStage {
 }
 
 export function planForwardStage(
-  _shape: TransformerShape,
-  _layout: WeightLayout,
-  _options: {
+  shape: TransformerShape,
+  layout: WeightLayout,
+  options: {
     readonly seqLength: number;
     readonly idsAddress: number;
     readonly scratchAddress: number;
@@ -115,23 +134,24 @@ export function planForwardStage(
     readonly input?: TensorRef;
   },
 ): ForwardStage {
-  throw new Error('not implemented');
+  return planForwardStageImpl(shape, layout, options);
 }
 
 /** Byte tokens: UTF-8 of the prompt, capped to maxSeq. */
-export function tokenize(_prompt: string, _shape: TransformerShape): number[] {
-  throw new Error('not implemented');
+export function tokenize(prompt: string, shape: TransformerShape): number[] {
+  return tokenizeImpl(prompt, shape);
 }
 
 /** Greedy argmax with the lowest index winning ties. */
-export function argmaxLastRow(_logits: Float32Array, _vocab: number): number {
-  throw new Error('not implemented');
+export function argmaxLastRow(logits: Float32Array, vocab: number): number {
+  return argmaxImpl(logits, vocab);
 }
 
 /**
  * CPU reference: the same kernels over a plain in-memory store, greedy decoding of `newTokens` tokens (the whole
  * sequence is recomputed each step, bounded by maxSeq). The device paths must reproduce it bit for bit.
+ * Returns the generated tokens only (not the prompt): fewer than `newTokens` when the sequence reaches maxSeq.
  */
-export function referenceGenerate(_model: TransformerModel, _fileBytes: Uint8Array, _promptTokens: readonly number[], _newTokens: number): number[] {
-  throw new Error('not implemented');
+export function referenceGenerate(model: TransformerModel, fileBytes: Uint8Array, promptTokens: readonly number[], newTokens: number): number[] {
+  return referenceGenerateImpl(model, fileBytes, promptTokens, newTokens);
 }
