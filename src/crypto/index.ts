@@ -92,3 +92,13 @@ export { RecordProtector, CONTENT_DATA, CONTENT_CLOSE } from './secure-channel-r
 export { createEmulatedWebPkiRoot, issueServerLeaf, kmsServerName } from './secure-channel-pki.ts';
 export { type CapturedSession, openCapturedSession } from './secure-channel-keylog.ts';
 export { type SpdmMeasurementsTranscript, type SpdmVerification, parseSpdmMeasurements, verifySpdmMeasurements } from './spdm.ts';
+export {
+  type VendorPki,
+  type VendorPkiOptions,
+  type DiceTcbInfo,
+  createVendorPki,
+  issueDeviceIdentity,
+  issueFirmwareAlias,
+  readDiceTcbInfo,
+  deriveAliasKeyPair,
+} from './device-pki.ts';
