@@ -8,7 +8,8 @@ import type { TransformerModel, TransformerShape } from './index.ts';
  *   offset 0       "NETM" (4 bytes ASCII)
  *   offset 4       u8  version = 1
  *   offset 5       u16 cardLength (bytes of UTF-8, ≤ 65535)
- *   offset 7       card, UTF-8 (the model card; carries the weights canary)
+ *   offset 7       card, UTF-8 without NUL (the model card; carries the weights canary). NUL is refused so a
+ *                  padding byte can never be read as part of the card (one encoding per file).
  *   then           0..3 zero bytes of padding, so the tensor data below starts at a multiple of 4
  *   then           6 × u16: vocab, dim, layers, heads, ffn, maxSeq
  *   dataOffset     float32 tensors back to back, row-major, in this fixed order (names are implied by the order):
@@ -121,6 +122,7 @@ export function readNetmHeader(bytes: Uint8Array): NetmHeader {
   } catch {
     throw malformed('card is not valid UTF-8');
   }
+  if (card.includes('\0')) throw malformed('card must not contain NUL');
   for (let i = PREFIX_BYTES + cardLength; i < shapeOffset; i++) {
     if (bytes[i] !== 0) throw malformed('card padding must be zero', { offset: i });
   }
@@ -180,6 +182,7 @@ export function generateTransformerFile(random: RandomSource, card: string, shap
   checkShape(shape, 'MODEL_BAD_SHAPE');
   const cardBytes = utf8(card);
   if (cardBytes.length > CARD_BYTES_MAX) throw new EmuError('MODEL_BAD_CARD', 'card longer than 65535 UTF-8 bytes', { length: cardBytes.length });
+  if (card.includes('\0')) throw new EmuError('MODEL_BAD_CARD', 'card must not contain NUL');
   const shapeOffset = paddedPrefix(cardBytes.length);
   const dataOffset = shapeOffset + SHAPE_BYTES;
   const out = new Uint8Array(dataOffset + 4 * transformerParameterCount(shape));
