@@ -5,9 +5,29 @@ export { PAGE_BYTES, ProtectedMemory } from './protected-memory.ts';
 export { StagingBuffers } from './staging.ts';
 export { readyProof } from './ready.ts';
 export {
-  type DeviceMode, type Principal, type CopyOp, type Descriptor, type Completion, type DeviceOptions,
-  ConfidentialDevice,
+  type AcceleratorDeviceOptions, EmulatedAccelerator, createAcceleratorDevice, connectPeers,
+  DEFAULT_RING_SLOTS, DEFAULT_STAGING_SLOTS, DEFAULT_LINK_SLOTS, DEFAULT_TRANSFER_BYTES_MAX, MGMT_READ_BYTES_MAX,
 } from './device.ts';
+export {
+  type Vendor, type ReferenceManifest, type ModifiedSigning, createVendor, CURRENT_SVN, VULNERABLE_SVN,
+} from './vendor.ts';
+export {
+  type BridgeProfile, type DeviceProfile, GPU_BRIDGE, GPU_PROFILE, TRAINIUM_PROFILE, deviceProfile,
+} from './flavours.ts';
+export { type AcceleratorDefences, DEFAULT_DEFENCES } from './defences.ts';
+export { firmwareDigestHex, firmwareSignatureValid, signFirmware, FIRMWARE_CODE_BYTES_MAX } from './firmware.ts';
+export {
+  type OpaqueClaims, MEASUREMENT_INDEX, MEASUREMENT_COUNT, OPAQUE_TYPE, measurementRecords, measurementMap,
+  parseOpaqueTlvs, readOpaqueClaims,
+} from './measurements.ts';
+export {
+  type DeviceStatus, encodeDeviceCommand, decodeDeviceCommand, encodeDeviceStatus, decodeDeviceStatus,
+  LINK_SECRET_BYTES_MIN, LINK_SECRET_BYTES_MAX,
+} from './device-commands.ts';
+export { sealWithWireIv, WIRE_IV_BYTES } from './device-session.ts';
+export { type PeerChannels, derivePeerChannels } from './peer-link.ts';
 export * from './driver/index.ts';
 export * from './kernels/index.ts';
 export * from './spdm/index.ts';
+export * from './endorsement.ts';
+export type * from './types.ts';
