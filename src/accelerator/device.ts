@@ -1,156 +1,361 @@
-import { EmuError, isEmuError } from '../errors.ts';
-import { confidentialCopyNs, plainCopyNs } from './cost.ts';
-import { DEFAULT_LIMITS, LockstepChannel, type LockstepLimits } from './lockstep.ts';
+import { type RandomSource, equalBytes } from '../crypto/index.ts';
+import { EmuError, assert, isEmuError } from '../errors.ts';
+import { type BootedFirmware, bootFirmware } from './boot-rom.ts';
+import { type EngineContext, GCM_TAG_BYTES, runDescriptor } from './copy-engine.ts';
+import { type AcceleratorDefences, withDefences } from './defences.ts';
+import { checkDescriptor } from './descriptors.ts';
+import { DeviceSession, WIRE_IV_BYTES } from './device-session.ts';
+import { type DeviceProfile, deviceProfile } from './flavours.ts';
+import { copyFirmware } from './firmware.ts';
+import { DeviceFuses } from './fuses.ts';
+import { DEFAULT_LIMITS, type LockstepLimits } from './lockstep.ts';
+import { MEASUREMENT_COUNT, encodeOpaque, linkModeClaim, measurementRecords } from './measurements.ts';
 import { ProtectedMemory } from './protected-memory.ts';
-import { equalConstantTime, readyProof } from './ready.ts';
+import { type SpdmResponder, type SpdmResponderHooks, createSpdmResponder } from './spdm/index.ts';
+import { handleSecuredCommand } from './device-command-handler.ts';
 import { StagingBuffers } from './staging.ts';
+import type {
+  AcceleratorDevice, AcceleratorFlavour, Completion, Descriptor, DeviceEvent, DeviceMode, FirmwareImage,
+  FirmwareStatus, Principal, ResetReport, TrustModel,
+} from './types.ts';
+import type { Vendor } from './vendor.ts';
 
 /**
- * The device's data path: a bounded submission ring, a doorbell, a completion ring, and the copy engine. DECRYPT
- * checks the tag before it writes; ENCRYPT seals protected data into a staging slot. Mode changes wait for reset.
+ * One emulated confidential accelerator (both flavours): fuses and boot ROM, measured firmware, the mode register
+ * (applied at reset), the SPDM responder with its session, the ready gate, a bounded ring and doorbell, the copy,
+ * compute and link engines, the management plane (firewalled in confidential mode) and reset with a verified scrub.
  */
-export type DeviceMode = 'off' | 'confidential' | 'devtools';
-export type Principal = 'enclave' | 'parent';
-export type CopyOp = 'decrypt' | 'encrypt';
-
-export interface Descriptor {
-  readonly id: number;
-  readonly op: CopyOp;
-  readonly stagingSlot: number;
-  readonly protectedAddress: number;
-  readonly length: number;
-}
-
-export interface Completion {
-  readonly id: number;
-  readonly ok: boolean;
-  readonly code?: string;
-}
-
-export interface DeviceOptions {
-  readonly capacityBytes: number;
-  readonly ringSlotsMax: number;
-  readonly stagingSlotsMax: number;
-  readonly transferBytesMax: number;
+export interface AcceleratorDeviceOptions {
+  readonly vendor: Vendor;
+  readonly flavour: AcceleratorFlavour;
+  readonly random: RandomSource;
+  /** Position on the host (PCIe slot order); shows in events. */
+  readonly index: number;
+  /** Device memory; sparse, so the default (the product's full HBM) costs only the pages touched. */
+  readonly capacityBytes?: number;
+  readonly defences?: Partial<AcceleratorDefences>;
+  /** Mode at power-on (the persisted mode register). Default 'confidential'. */
+  readonly mode?: DeviceMode;
+  /** Firmware installed at the factory. Default: the vendor's current release. */
+  readonly firmware?: FirmwareImage;
+  /** Channel limits; the enclave driver must use the same (DEFAULT_LIMITS unless a test shrinks them). */
   readonly limits?: LockstepLimits;
+  readonly ringSlotsMax?: number;
+  readonly stagingSlotsMax?: number;
+  readonly linkSlotsMax?: number;
+  /** Largest plaintext per transfer; staging slots hold it plus tag (and IV, for the flawed wire-IV device). */
+  readonly transferBytesMax?: number;
 }
 
-export class ConfidentialDevice {
+export const DEFAULT_RING_SLOTS = 64;
+export const DEFAULT_STAGING_SLOTS = 16;
+export const DEFAULT_LINK_SLOTS = 16;
+export const DEFAULT_TRANSFER_BYTES_MAX = 8 << 20;
+export const MGMT_READ_BYTES_MAX = 1 << 20;
+export const SPDM_MESSAGE_BYTES_MAX = 1 << 16;
+const EVENTS_MAX = 4096;
+const MODES: readonly DeviceMode[] = ['off', 'confidential', 'devtools'];
+
+export class EmulatedAccelerator implements AcceleratorDevice {
+  readonly flavour: AcceleratorFlavour;
+  readonly trustModel: TrustModel;
+  readonly profile: DeviceProfile;
+  readonly deviceId: string;
+  readonly index: number;
+  readonly capacityBytes: number;
   readonly staging: StagingBuffers;
-  private readonly memory: ProtectedMemory;
-  private readonly options: DeviceOptions;
-  private modeNow: DeviceMode = 'off';
-  private modePending: DeviceMode = 'off';
-  private epochNow = 0;
-  private session: { secret: Uint8Array; h2d: LockstepChannel; d2h: LockstepChannel } | undefined;
-  private ready = false;
-  private submissions: Descriptor[] = [];
-  private completions: Completion[] = [];
-  private busyNsTotal = 0;
-  private errorsTotal = 0;
+  readonly link: StagingBuffers;
+  readonly defences: AcceleratorDefences;
+  readonly #vendor: Vendor;
+  readonly #random: RandomSource;
+  readonly #fuses: DeviceFuses;
+  readonly #memory: ProtectedMemory;
+  readonly #limits: LockstepLimits;
+  readonly #ringSlotsMax: number;
+  readonly #transferBytesMax: number;
+  readonly #peers = new Map<string, StagingBuffers>();
+  #booted: BootedFirmware;
+  #staged: FirmwareImage | undefined;
+  #mode: DeviceMode;
+  #pendingMode: DeviceMode;
+  #epoch = 0;
+  #session: DeviceSession | undefined;
+  /** One secured session per epoch: a later holder could read what the earlier one left, so it needs a reset first. */
+  #sessionUsedThisEpoch = false;
+  #responder: SpdmResponder | undefined;
+  #submissions: Descriptor[] = [];
+  #completions: Completion[] = [];
+  #busyNs = 0;
+  #events: DeviceEvent[] = [];
+  readonly #counters: Record<string, number> = { bytesIn: 0, bytesOut: 0, kernels: 0, flops: 0, peerBytes: 0, tagFailures: 0, eventsDropped: 0 };
+  readonly #measurementChanges = new Array<number>(MEASUREMENT_COUNT).fill(0);
+  #lastMeasurements: Uint8Array[] = [];
+  readonly #hooks: SpdmResponderHooks;
 
-  constructor(options: DeviceOptions) {
-    this.options = options;
-    this.memory = new ProtectedMemory(options.capacityBytes);
-    this.staging = new StagingBuffers(options.stagingSlotsMax, options.transferBytesMax + 16);
+  constructor(options: AcceleratorDeviceOptions) {
+    assert(options.vendor.flavour === options.flavour, `a ${options.vendor.flavour} vendor cannot make a ${options.flavour} device`);
+    this.flavour = options.flavour;
+    this.profile = deviceProfile(options.flavour);
+    this.trustModel = this.profile.trustModel;
+    this.index = options.index;
+    this.defences = Object.freeze(withDefences(options.defences));
+    this.#vendor = options.vendor;
+    this.#random = options.random;
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#ringSlotsMax = options.ringSlotsMax ?? DEFAULT_RING_SLOTS;
+    this.#transferBytesMax = options.transferBytesMax ?? DEFAULT_TRANSFER_BYTES_MAX;
+    const slotBytes = this.#transferBytesMax + GCM_TAG_BYTES + WIRE_IV_BYTES;
+    this.staging = new StagingBuffers(options.stagingSlotsMax ?? DEFAULT_STAGING_SLOTS, slotBytes);
+    this.link = new StagingBuffers(options.linkSlotsMax ?? DEFAULT_LINK_SLOTS, slotBytes);
+    this.#memory = new ProtectedMemory(options.capacityBytes ?? this.profile.hbmBytes);
+    this.capacityBytes = this.#memory.capacityBytes;
+    this.#fuses = new DeviceFuses(options.vendor, options.random);
+    this.deviceId = this.#fuses.deviceId;
+    const mode = options.mode ?? 'confidential';
+    if (!MODES.includes(mode)) throw new EmuError('DEV_BAD_MODE', `unknown mode ${String(mode)}`);
+    this.#mode = mode;
+    this.#pendingMode = mode;
+    // The factory image must boot; a refusal here is a broken test setup, so it stays a typed error to the caller.
+    this.#booted = bootFirmware({
+      vendor: options.vendor, fuses: this.#fuses, image: options.firmware ?? options.vendor.firmware.current,
+      antiRollbackFuse: this.defences.antiRollbackFuse, random: options.random,
+    });
+    this.#remeasure();
+    this.#hooks = this.#makeHooks();
   }
 
-  get mode(): DeviceMode { return this.modeNow; }
-  get epoch(): number { return this.epochNow; }
-  get isReady(): boolean { return this.ready; }
-  get busyNs(): number { return this.busyNsTotal; }
-  get errorCount(): number { return this.errorsTotal; }
-  residentPages(): number { return this.memory.residentPages(); }
+  get mode(): DeviceMode { return this.#mode; }
+  get pendingMode(): DeviceMode { return this.#pendingMode; }
+  get epoch(): number { return this.#epoch; }
+  get isReady(): boolean { return this.#mode !== 'off' && this.#session?.ready === true; }
+  get busyNs(): number { return this.#busyNs; }
+  get fuseMinSvn(): number { return this.#fuses.minSvn; }
+  residentPages(): number { return this.#memory.residentPages(); }
+  firmware(): FirmwareStatus { return this.#booted.status; }
 
-  /** Host register write; it only takes effect at the next reset (research/gpu-cc.md §1.1). */
   setPendingMode(mode: DeviceMode): void {
-    this.modePending = mode;
-  }
-
-  /** Scrub, drop the session and the rings, leave NOT_READY, apply the pending mode. */
-  reset(): void {
-    this.memory.scrub();
-    this.staging.clear();
-    this.session = undefined;
-    this.ready = false;
-    this.submissions = [];
-    this.completions = [];
-    this.modeNow = this.modePending;
-    this.epochNow++;
-  }
-
-  /** The device end of an established session; the SPDM key exchange will call this. */
-  establishSession(sessionSecret: Uint8Array): void {
-    if (this.modeNow === 'off') throw new EmuError('ACCEL_MODE_OFF', 'no sessions with confidential mode off');
-    const limits = this.options.limits ?? DEFAULT_LIMITS;
-    const h2d = new LockstepChannel(sessionSecret, 'h2d-data', limits);
-    const d2h = new LockstepChannel(sessionSecret, 'd2h-data', limits);
-    this.session = { secret: sessionSecret.slice(), h2d, d2h };
-    this.ready = false;
-  }
-
-  setReady(sessionProof: Uint8Array): void {
-    if (this.session === undefined) throw new EmuError('ACCEL_NO_SESSION', 'SET_READY without a session');
-    if (!equalConstantTime(sessionProof, readyProof(this.session.secret, this.epochNow))) {
-      throw new EmuError('ACCEL_BAD_READY_PROOF', 'SET_READY proof does not match the session');
+    if (!MODES.includes(mode)) throw new EmuError('DEV_BAD_MODE', `unknown mode ${String(mode)}`);
+    this.#pendingMode = mode;
+    if (!this.defences.modeChangeOnlyAtReset && mode !== this.#mode) {
+      // The flaw: the mode flips under a live session, which keeps its keys and its ready state.
+      this.#mode = mode;
+      this.#remeasure();
+      this.#event('MODE_CHANGED_LIVE', { mode });
     }
-    this.ready = true;
+  }
+
+  stageFirmware(image: FirmwareImage): void {
+    this.#staged = copyFirmware(image);
+  }
+
+  reset(): ResetReport {
+    const scrub = this.defences.scrubOnReset ? this.#memory.scrubVerified() : { scrubbedPages: 0, verified: false };
+    this.#event('SCRUB_DONE', { ...scrub, skipped: !this.defences.scrubOnReset });
+    this.staging.clear();
+    this.link.clear();
+    this.#endSession('reset');
+    this.#responder?.reset();
+    this.#sessionUsedThisEpoch = false;
+    this.#submissions = [];
+    this.#completions = [];
+    this.#epoch++;
+    this.#mode = this.#pendingMode;
+    let refusal: EmuError | undefined;
+    const staged = this.#staged;
+    this.#staged = undefined;
+    if (staged !== undefined) {
+      try {
+        this.#booted = bootFirmware({
+          vendor: this.#vendor, fuses: this.#fuses, image: staged, antiRollbackFuse: this.defences.antiRollbackFuse, random: this.#random,
+        });
+        this.#event('BOOTED', { version: this.#booted.status.version, svn: this.#booted.status.svn });
+      } catch (error) {
+        if (!isEmuError(error, 'DEV_BOOT_REFUSED')) throw error;
+        refusal = error;
+        this.#event('BOOT_REFUSED', { version: staged.version, svn: staged.svn, reason: String(error.details?.['reason']) });
+      }
+    }
+    this.#remeasure();
+    const report: ResetReport = { scrubbedPages: scrub.scrubbedPages, verified: scrub.verified, mode: this.#mode, epoch: this.#epoch };
+    if (refusal !== undefined) {
+      // The reset itself happened (scrubbed, new epoch); only the image was refused and the old one keeps running.
+      throw new EmuError('DEV_BOOT_REFUSED', refusal.message, { ...refusal.details, report, running: this.#booted.status.version });
+    }
+    return report;
+  }
+
+  mgmtRead(address: number, length: number): Uint8Array {
+    if (!Number.isSafeInteger(length) || length < 0 || length > MGMT_READ_BYTES_MAX) {
+      throw new EmuError('ACCEL_TRANSFER_TOO_LARGE', `management reads are at most ${MGMT_READ_BYTES_MAX} bytes`, { length });
+    }
+    this.#memory.checkRange(address, length);
+    if (this.#mode === 'confidential' && this.defences.memoryFirewall) {
+      this.#event('FIREWALL_BLOCK', { address, length });
+      return new Uint8Array(length).fill(0xff);
+    }
+    return this.#memory.read(address, length);
+  }
+
+  perfCounters(): Readonly<Record<string, number>> | null {
+    if (this.#mode === 'confidential' && this.defences.memoryFirewall) return null;
+    return { ...this.#counters, busyNs: this.#busyNs, residentPages: this.#memory.residentPages() };
+  }
+
+  spdm(request: Uint8Array): Uint8Array {
+    if (request.length > SPDM_MESSAGE_BYTES_MAX) {
+      throw new EmuError('DEV_SPDM_TOO_LARGE', `SPDM messages are at most ${SPDM_MESSAGE_BYTES_MAX} bytes`, { bytes: request.length });
+    }
+    // Made on first use: a device that is never attested never needs one.
+    this.#responder ??= createSpdmResponder(this.#random, this.#hooks);
+    return this.#responder.handle(request);
   }
 
   submit(principal: Principal, descriptor: Descriptor): void {
-    if (this.modeNow === 'off') throw new EmuError('ACCEL_MODE_OFF', 'the emulated data path needs confidential mode');
-    if (!this.ready) throw new EmuError('ACCEL_NOT_READY', 'device refuses work before SET_READY');
-    // The binding gives the submission doorbell to the enclave only; the parent holds no session.
-    if (principal !== 'enclave') throw new EmuError('ACCEL_NOT_SESSION_HOLDER', 'work from outside the session refused');
-    if (this.submissions.length >= this.options.ringSlotsMax) {
-      throw new EmuError('ACCEL_RING_FULL', 'submission ring is full', { ringSlotsMax: this.options.ringSlotsMax });
+    this.#gate(principal);
+    if (this.#submissions.length >= this.#ringSlotsMax) {
+      throw new EmuError('ACCEL_RING_FULL', 'submission ring is full', { ringSlotsMax: this.#ringSlotsMax });
     }
-    if (!Number.isSafeInteger(descriptor.length) || descriptor.length < 0 || descriptor.length > this.options.transferBytesMax) {
-      throw new EmuError('ACCEL_TRANSFER_TOO_LARGE', 'descriptor length out of bounds', {
-        length: descriptor.length, transferBytesMax: this.options.transferBytesMax,
-      });
-    }
-    this.submissions.push({ ...descriptor });
+    this.#submissions.push(checkDescriptor(descriptor, {
+      transferBytesMax: this.#transferBytesMax, memory: this.#memory, staging: this.staging, link: this.link,
+    }));
   }
 
-  /** Runs every queued descriptor in order; failures become error completions, never partial writes. */
   doorbell(principal: Principal): number {
-    if (!this.ready) throw new EmuError('ACCEL_NOT_READY', 'device refuses work before SET_READY');
-    if (principal !== 'enclave') throw new EmuError('ACCEL_NOT_SESSION_HOLDER', 'doorbell from outside the session refused');
-    const batch = this.submissions;
-    this.submissions = [];
-    for (const descriptor of batch) this.completions.push(this.execute(descriptor));
+    this.#gate(principal);
+    const batch = this.#submissions;
+    this.#submissions = [];
+    const ctx = this.#engineContext();
+    for (const descriptor of batch) {
+      try {
+        const busyNs = runDescriptor(ctx, descriptor);
+        this.#busyNs += busyNs;
+        this.#completions.push({ id: descriptor.id, ok: true, busyNs });
+      } catch (error) {
+        if (!isEmuError(error)) throw error;
+        this.#completions.push({ id: descriptor.id, ok: false, code: error.code, busyNs: 0 });
+      }
+    }
     return batch.length;
   }
 
   pollCompletions(): Completion[] {
-    const out = this.completions;
-    this.completions = [];
+    const out = this.#completions;
+    this.#completions = [];
     return out;
   }
 
-  private execute(descriptor: Descriptor): Completion {
-    const session = this.session;
-    if (session === undefined) return { id: descriptor.id, ok: false, code: 'ACCEL_NO_SESSION' };
-    try {
-      this.memory.checkRange(descriptor.protectedAddress, descriptor.length);
-      if (descriptor.op === 'decrypt') {
-        const sealed = this.staging.read(descriptor.stagingSlot);
-        if (sealed.length !== descriptor.length + 16) {
-          throw new EmuError('ACCEL_LENGTH_MISMATCH', 'staging buffer does not match the descriptor length');
-        }
-        const plaintext = session.h2d.open(sealed); // tag first: nothing reaches memory unless it holds
-        this.memory.write(descriptor.protectedAddress, plaintext);
-      } else {
-        const plaintext = this.memory.read(descriptor.protectedAddress, descriptor.length);
-        this.staging.write(descriptor.stagingSlot, session.d2h.seal(plaintext));
-      }
-      this.busyNsTotal += this.modeNow === 'off' ? plainCopyNs(descriptor.length) : confidentialCopyNs(descriptor.length);
-      return { id: descriptor.id, ok: true };
-    } catch (error) {
-      if (!isEmuError(error)) throw error;
-      this.errorsTotal++;
-      return { id: descriptor.id, ok: false, code: error.code };
-    }
+  drainEvents(): DeviceEvent[] {
+    const out = this.#events;
+    this.#events = [];
+    return out;
   }
+
+  /** Wires this device's outbound side to a peer's inbound link slots (the physical link; carries no keys). */
+  connectPeer(peerDeviceId: string, peerInbound: StagingBuffers): void {
+    if (peerDeviceId === this.deviceId) throw new EmuError('DEV_BAD_PEER', 'a device cannot link to itself');
+    this.#peers.set(peerDeviceId, peerInbound);
+  }
+
+  /** Test hook (not exported by the folder's index): the hooks the SPDM responder calls. */
+  spdmHooksForTest(): SpdmResponderHooks {
+    return this.#hooks;
+  }
+
+  #gate(principal: Principal): void {
+    if (principal !== 'enclave' && principal !== 'parent') throw new EmuError('ACCEL_BAD_PRINCIPAL', 'unknown principal');
+    if (this.#mode === 'off') return; // a plain device belongs to whoever holds the PCIe function
+    if (principal === 'parent' && this.defences.sessionBinding) {
+      throw new EmuError('ACCEL_NOT_SESSION_HOLDER', 'work from outside the secured session refused');
+    }
+    if (!this.isReady) throw new EmuError('ACCEL_NOT_READY', 'device refuses work before SET_READY');
+  }
+
+  #engineContext(): EngineContext {
+    return {
+      profile: this.profile, defences: this.defences, mode: this.#mode, selfId: this.deviceId, memory: this.#memory,
+      staging: this.staging, inbound: this.link, session: this.#session,
+      outboundTo: (peer) => this.#peers.get(peer),
+      event: (kind, fields) => this.#event(kind, fields),
+      count: (counter, amount) => { this.#counters[counter] = (this.#counters[counter] ?? 0) + amount; },
+    };
+  }
+
+  #event(kind: string, fields: Record<string, string | number | boolean>): void {
+    if (this.#events.length >= EVENTS_MAX) {
+      this.#events.shift();
+      this.#counters['eventsDropped'] = (this.#counters['eventsDropped'] ?? 0) + 1;
+    }
+    this.#events.push({ kind, fields: { device: this.deviceId, epoch: this.#epoch, ...fields } });
+  }
+
+  #endSession(reason: string): void {
+    if (this.#session === undefined) return;
+    this.#event('SESSION_ENDED', { sessionId: this.#session.sessionId, reason });
+    this.#session.wipe();
+    this.#session = undefined;
+    this.#submissions = [];
+  }
+
+  #records() {
+    return measurementRecords({ profile: this.profile, romImage: this.#vendor.romImage, firmwareDigest: this.#booted.digest, mode: this.#mode });
+  }
+
+  /** MSRSCNT-like: each measurement that differs from the last one measured bumps its counter. */
+  #remeasure(): void {
+    const now = this.#records().map((r) => r.digest);
+    now.forEach((digest, i) => {
+      const before = this.#lastMeasurements[i];
+      if (before !== undefined && !equalBytes(before, digest)) this.#measurementChanges[i] = (this.#measurementChanges[i] ?? 0) + 1;
+    });
+    this.#lastMeasurements = now;
+  }
+
+  #makeHooks(): SpdmResponderHooks {
+    return {
+      identity: () => ({
+        chainDer: [this.#vendor.rootDer, ...this.#vendor.intermediatesDer, this.#fuses.identityDer, this.#booted.aliasCertificate.der],
+        leafPrivateKey: this.#booted.aliasPrivateKey,
+      }),
+      measurements: () => this.#records(),
+      opaque: () => encodeOpaque({
+        mode: this.#mode, svn: this.#booted.status.svn, fwid: this.#booted.digest, firmwareVersion: this.#booted.status.version,
+        linkMode: linkModeClaim(), measurementChangeCounts: this.#measurementChanges,
+      }),
+      onSessionEstablished: ({ sessionId, exportMaster }) => {
+        if (this.#mode === 'off' || this.#sessionUsedThisEpoch) {
+          this.#event('SESSION_REFUSED', { sessionId, reason: this.#mode === 'off' ? 'mode-off' : 'one-session-per-epoch' });
+          return;
+        }
+        this.#sessionUsedThisEpoch = true;
+        this.#session = new DeviceSession(sessionId, exportMaster, this.#limits);
+        this.#event('SESSION_ESTABLISHED', { sessionId });
+      },
+      onSessionEnded: (sessionId) => {
+        if (this.#session?.sessionId === sessionId) this.#endSession('end-session');
+      },
+      onSecuredCommand: (sessionId, command) => {
+        const session = this.#session;
+        if (session === undefined || session.sessionId !== sessionId) {
+          throw new EmuError('DEV_NOT_SESSION', 'this session does not hold the device (refused, ended or reset)');
+        }
+        return handleSecuredCommand(command, session, {
+          selfId: this.deviceId, mode: this.#mode, epoch: this.#epoch, firmware: this.#booted.status, firmwareDigest: this.#booted.digest,
+          onReady: () => this.#event('READY', { sessionId }),
+        });
+      },
+    };
+  }
+}
+
+export function createAcceleratorDevice(options: AcceleratorDeviceOptions): EmulatedAccelerator {
+  return new EmulatedAccelerator(options);
+}
+
+/** The host-visible link between two devices: each one's frames land in the other's inbound `link` slots. */
+export function connectPeers(a: AcceleratorDevice, b: AcceleratorDevice): void {
+  if (!(a instanceof EmulatedAccelerator) || !(b instanceof EmulatedAccelerator)) {
+    throw new EmuError('DEV_BAD_PEER', 'connectPeers links devices made by createAcceleratorDevice');
+  }
+  a.connectPeer(b.deviceId, b.link);
+  b.connectPeer(a.deviceId, a.link);
 }

@@ -67,6 +67,21 @@ export class ProtectedMemory {
     return this.pages.size;
   }
 
+  /**
+   * Reset scrub: zero every resident page, read each back to confirm it holds only zeros (as the Neuron HBM scrub
+   * reads back its last chunk), then drop them.
+   */
+  scrubVerified(): { scrubbedPages: number; verified: boolean } {
+    let verified = true;
+    for (const page of this.pages.values()) {
+      page.fill(0);
+      for (let i = 0; i < page.length; i++) if (page[i] !== 0) verified = false;
+    }
+    const scrubbedPages = this.pages.size;
+    this.pages.clear();
+    return { scrubbedPages, verified };
+  }
+
   /** Zero then drop every page, so no buffer that escaped by mistake still holds data. */
   scrub(): void {
     for (const page of this.pages.values()) page.fill(0);

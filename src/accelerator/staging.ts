@@ -36,7 +36,8 @@ export class StagingBuffers {
     this.slots.clear();
   }
 
-  private checkSlot(slot: number): void {
+  /** Throws before anything is touched, so a sender can check the slot before it spends a counter. */
+  checkSlot(slot: number): void {
     if (!Number.isSafeInteger(slot) || slot < 0 || slot >= this.slotsMax) {
       throw new EmuError('ACCEL_BAD_SLOT', 'no such staging slot', { slot, slotsMax: this.slotsMax });
     }

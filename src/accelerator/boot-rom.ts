@@ -1,0 +1,60 @@
+import {
+  type IssuedCertificate, type RandomSource, deriveAliasKeyPair, issueFirmwareAlias, toHex, wipe,
+} from '../crypto/index.ts';
+import { EmuError } from '../errors.ts';
+import { copyFirmware, firmwareDigest, firmwareSignatureValid } from './firmware.ts';
+import type { DeviceFuses } from './fuses.ts';
+import type { Vendor } from './vendor.ts';
+import type { FirmwareImage, FirmwareStatus } from './types.ts';
+
+/**
+ * The boot ROM: verifies the vendor's signature and the anti-rollback fuse, then does the DICE step: derives the
+ * alias key from the device secret and the measured firmware and certifies it with the identity key, the TcbInfo
+ * carrying the FWID and svn. A different firmware (or svn) therefore shows in the leaf certificate itself.
+ */
+export interface BootedFirmware {
+  readonly image: FirmwareImage;
+  readonly digest: Uint8Array;
+  readonly status: FirmwareStatus;
+  readonly aliasPrivateKey: Uint8Array;
+  readonly aliasCertificate: IssuedCertificate;
+}
+
+export type BootRefusal = 'bad-signature' | 'below-anti-rollback-fuse';
+
+export function bootFirmware(args: {
+  readonly vendor: Vendor;
+  readonly fuses: DeviceFuses;
+  readonly image: FirmwareImage;
+  readonly antiRollbackFuse: boolean;
+  readonly random: RandomSource;
+}): BootedFirmware {
+  const { vendor, fuses } = args;
+  const image = copyFirmware(args.image);
+  if (!firmwareSignatureValid(image, vendor.firmwarePublicKey)) {
+    throw new EmuError('DEV_BOOT_REFUSED', 'firmware signature does not verify with the vendor key in ROM', {
+      reason: 'bad-signature' satisfies BootRefusal, version: image.version, svn: image.svn,
+    });
+  }
+  if (args.antiRollbackFuse && image.svn < fuses.minSvn) {
+    throw new EmuError('DEV_BOOT_REFUSED', `firmware svn ${image.svn} is below the anti-rollback fuse ${fuses.minSvn}`, {
+      reason: 'below-anti-rollback-fuse' satisfies BootRefusal, version: image.version, svn: image.svn, fuseSvn: fuses.minSvn,
+    });
+  }
+  const digest = firmwareDigest(image);
+  const secret = fuses.deviceSecret();
+  const alias = deriveAliasKeyPair(secret, digest, image.svn);
+  wipe(secret);
+  const aliasCertificate = issueFirmwareAlias(fuses.identitySigner(), args.random, {
+    publicKey: alias.publicKey,
+    tcb: { fwid: digest, svn: image.svn, vendor: vendor.profile.vendor, model: vendor.profile.product },
+  });
+  fuses.burnMinSvn(image.svn);
+  return {
+    image,
+    digest,
+    status: { version: image.version, svn: image.svn, digestHex: toHex(digest) },
+    aliasPrivateKey: alias.privateKey,
+    aliasCertificate,
+  };
+}
