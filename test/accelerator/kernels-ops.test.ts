@@ -39,6 +39,29 @@ describe('matmul', () => {
     }
   });
 
+  it('rounds to float32 after each multiply-add, summing k in increasing order, bias last', () => {
+    for (const [m, k, n] of [[3, 7, 5], [2, 8, 3], [1, 1, 1], [4, 13, 9]] as const) {
+      const a = values(m * k, m + k);
+      const b = values(k * n, k * n);
+      const bias = values(n, n);
+      const want: number[] = [];
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc = Math.fround(acc + a[i * k + p]! * b[p * n + j]!);
+          want.push(Math.fround(acc + bias[j]!));
+        }
+      }
+      const store = newStore();
+      const got = run(store, {
+        kernel: 'matmul',
+        inputs: [putF32(store, 0, [m, k], a), putF32(store, 4096, [k, n], b), putF32(store, 8192, [n], bias)],
+        output: { address: 12288, shape: [m, n] },
+      });
+      expect(Array.from(got)).toEqual(want);
+    }
+  });
+
   it('reports its cost', () => {
     const store = newStore();
     const cost = executeKernel(store, {
