@@ -1,7 +1,15 @@
-// CONTRACT STUB: signatures are fixed; the implementation fills the folder behind this entry.
+// CONTRACT: signatures are fixed; the implementation is in the files beside this entry.
 import type { RandomSource } from '../../crypto/index.ts';
 import type { SpdmTransport } from '../spdm/index.ts';
 import type { AcceleratorFlavour, Completion, Descriptor, DeviceMode, HostVisibleSlots, TrustModel } from '../types.ts';
+import type { DriverDefences } from './defences.ts';
+import { createDriver } from './driver.ts';
+
+export { type DriverDefences, DEFAULT_DRIVER_DEFENCES } from './defences.ts';
+export { type DeviceClaims, judgeClaims } from './claims.ts';
+export { type EvidenceContext, type JudgedEvidence, judgeSpdmEvidence } from './verify-spdm.ts';
+export { judgeEndorsement } from './verify-endorsement.ts';
+export { DEFAULT_CHUNK_BYTES } from './bounce.ts';
 
 /**
  * The enclave side of an assigned accelerator: what the emulated guest driver (inside the enclave's trust domain)
@@ -68,6 +76,8 @@ export interface DriverOptions {
   /** Bytes per staging transfer (≤ the slot size minus the 16-byte tag). */
   readonly chunkBytes?: number;
   readonly onEvent?: (kind: string, fields: Readonly<Record<string, string | number | boolean>>) => void;
+  /** All on by default; a scenario turns one off for its negative control. */
+  readonly defences?: Partial<DriverDefences>;
 }
 
 export interface LoadedModel {
@@ -96,6 +106,6 @@ export interface AcceleratorDriver {
   detach(device: AttachedDevice): void;
 }
 
-export function createAcceleratorDriver(_options: DriverOptions): AcceleratorDriver {
-  throw new Error('not implemented');
+export function createAcceleratorDriver(options: DriverOptions): AcceleratorDriver {
+  return createDriver(options);
 }
