@@ -3,6 +3,7 @@ import { benchKmsAttestedDecrypt } from './kms.ts';
 import { benchScenarioRate } from './scenario.ts';
 import { benchSwarmRate } from './swarm.ts';
 import type { BenchResult } from './types.ts';
+import { benchWeightLoadConfidential, benchWeightLoadRssOverhead } from './weight-load.ts';
 
 export type { BenchResult } from './types.ts';
 
@@ -12,4 +13,6 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (b
   { name: 'kms-attested-decrypt', run: benchKmsAttestedDecrypt },
   { name: 'scenario-rate', run: benchScenarioRate },
   { name: 'swarm-rate', run: benchSwarmRate },
+  { name: 'weight-load-confidential', run: benchWeightLoadConfidential },
+  { name: 'weight-load-rss-overhead', run: benchWeightLoadRssOverhead },
 ];

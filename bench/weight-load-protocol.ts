@@ -1,0 +1,13 @@
+/** Messages between the enclave side (main thread) and the device side (worker) of the weight-load benchmark. */
+export type ToDevice =
+  | { readonly kind: 'init'; readonly sessionSecret: Uint8Array; readonly capacityBytes: number }
+  /** `staged` is the bounce buffer; its ArrayBuffer is transferred, never copied. */
+  | { readonly kind: 'chunk'; readonly index: number; readonly address: number; readonly staged: Uint8Array }
+  | { readonly kind: 'finish'; readonly lengthBytes: number };
+
+export type FromDevice =
+  | { readonly kind: 'ready'; readonly rssBytes: number }
+  | { readonly kind: 'written'; readonly index: number; readonly rssBytes: number }
+  | { readonly kind: 'done'; readonly sha256Hex: string; readonly residentPages: number }
+  /** After a failure the device drops every later chunk, so nothing past the bad one is written. */
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string; readonly residentPages: number };
