@@ -27,6 +27,10 @@ export interface HypervisorDefences {
   readonly signedFirmwareOnly: boolean;
   /** A killed or crashed enclave leaves no dump outside it. Off: a core dump of its pages lands on the parent's disk (OP-11). */
   readonly noCrashDumps: boolean;
+  /** The IOMMU confines an assigned device's DMA to its instance's own frames. Off: a device (or an operator-programmed DMA engine) reads any host frame, enclave pages included (OP-03). */
+  readonly deviceIommu: boolean;
+  /** A released accelerator is reset (every page scrubbed, keys wiped) before anyone can reassign it. Off: the next tenant gets it as it was (CT-03, OP-10). */
+  readonly deviceResetOnReassign: boolean;
 }
 
 export const NITRO_DEFENCES: HypervisorDefences = Object.freeze({
@@ -37,4 +41,6 @@ export const NITRO_DEFENCES: HypervisorDefences = Object.freeze({
   auditBeforeEffect: true,
   signedFirmwareOnly: true,
   noCrashDumps: true,
+  deviceIommu: true,
+  deviceResetOnReassign: true,
 });

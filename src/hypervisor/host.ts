@@ -1,3 +1,4 @@
+import type { AcceleratorDevice, EnclaveDevicePort, ResetReport } from '../accelerator/index.ts';
 import { toHex } from '../crypto/index.ts';
 import { EnclaveRuntime, NsmDevice, PlatformCounters, loadEnclaveImage, type LoadedEnclaveImage } from '../enclave/index.ts';
 import { EmuError } from '../errors.ts';
@@ -5,6 +6,10 @@ import { VMADDR_CID_PARENT, VsockBus, type DeliveryObserver, type PipeEnd } from
 import type { AuditEntry, AuditLog, Simulator, TraceValue } from '../sim/index.ts';
 import { NITRO_DEFENCES, type HypervisorDefences } from './defences.ts';
 import type { EnclaveLaunchOptions, EnclaveRecord, HostOptions, ReleasedEnclave } from './host-types.ts';
+import type { DeviceManagementPlane, ParentDeviceView } from './device-binding.ts';
+import { dmaRead, dmaWrite } from './device-iommu.ts';
+import type { DeviceMailboxRelay } from './device-relay.ts';
+import { HostDevices, type AcceleratorInstallOptions, type InstalledDeviceInfo } from './devices.ts';
 import type { HostEffect } from './effects.ts';
 import { HostAuditTrail } from './host-audit.ts';
 import { measurePcrs, writeCoreDump } from './host-measure.ts';
@@ -36,6 +41,7 @@ export class Host {
   readonly #observe: DeliveryObserver | undefined;
   readonly #onConsole: ((enclaveId: string, line: string) => void) | undefined;
   readonly #nsmLockEnforced: boolean;
+  readonly #devices: HostDevices;
   /** ASSUMED platform service (not in real Nitro): a monotonic counter per image, keyed by PCR0 (RB-01). */
   readonly counters = new PlatformCounters();
 
@@ -50,6 +56,15 @@ export class Host {
     this.#nsmLockEnforced = options.nsmLockEnforced ?? true;
     this.#observe = options.observe;
     this.operator = new OperatorApi(this);
+    this.#devices = new HostDevices({
+      sim: this.sim,
+      defences: this.defences,
+      log: () => this.#trail.log,
+      operatorAction: (action, details, run) => this.#trail.operatorAction(action, details, run),
+      enclave: (enclaveId) => this.enclave(enclaveId),
+      endorse: (device, nonce) => this.nitro.endorseDevice(device, nonce),
+      trustVendorRoot: (der) => this.nitro.trustVendorRoot(der),
+    });
   }
 
   /** The hash-chained audit log (on a conventional host the operator may have rewritten it: see `rewriteAudit`). */
@@ -206,6 +221,8 @@ export class Host {
       throw new EmuError('HV_ALREADY_TERMINATED', `${enclaveId} is already terminated`);
     }
     record.runtime.terminate();
+    // Its devices are reset before anything else may be assigned them (teardown, DESIGN.md §1 step 11).
+    for (const deviceId of this.#devices.assignedTo(enclaveId)) this.#devices.release(deviceId, 'hypervisor');
     if (actor === 'operator' && !this.defences.noCrashDumps) writeCoreDump(this.sim, this.memory, record);
     record.parent.vsock.detach(record.cid);
     if (this.defences.scrubOnRelease) this.memory.scrub(record.frames);
@@ -218,6 +235,65 @@ export class Host {
     this.#released.push(Object.freeze({ enclaveId, frames: Object.freeze([...record.frames]), scrubbed: this.defences.scrubOnRelease }));
     audit('ok', { enclaveId, scrubbed: this.defences.scrubOnRelease });
     this.sim.record('host.enclave-terminated', { enclaveId, scrubbed: this.defences.scrubOnRelease });
+  }
+
+  /** The accelerators in this host's PCIe slots and their assignments (management-plane facts only). */
+  get devices(): readonly InstalledDeviceInfo[] {
+    return this.#devices.installed;
+  }
+
+  /** Puts a device in a free PCIe slot (audited as an operator action); the controller then trusts its vendor root. */
+  installAccelerator(device: AcceleratorDevice, options: AcceleratorInstallOptions): InstalledDeviceInfo {
+    return this.#devices.install(device, options);
+  }
+
+  /** Binds a device to one running enclave (audited); HOST_DEVICE_ASSIGNED while another holds it. */
+  assignDevice(deviceId: string, enclaveId: string): InstalledDeviceInfo {
+    return this.#devices.assign(deviceId, enclaveId);
+  }
+
+  /** Unbinds a device, resetting (scrubbing) it first unless the host was built without `deviceResetOnReassign`. */
+  releaseDevice(deviceId: string): ResetReport | null {
+    return this.#devices.release(deviceId);
+  }
+
+  /** DEV-05: another device in the same slot, same bus address and assignment (audited as the operator's act). */
+  swapDevice(deviceId: string, replacement: AcceleratorDevice): void {
+    this.#devices.swap(deviceId, replacement);
+  }
+
+  /** The assigned enclave's port (HOST_DEVICE_NOT_ASSIGNED for any other enclave); its SPDM goes through the relay. */
+  enclaveDevicePort(enclaveId: string, deviceId: string): EnclaveDevicePort {
+    return this.#devices.enclavePort(enclaveId, deviceId);
+  }
+
+  /** The parent's hold on a device's SPDM mailbox relay (observe, drop, rewrite, replay). */
+  deviceMailboxRelay(deviceId: string): DeviceMailboxRelay {
+    return this.#devices.relay(deviceId);
+  }
+
+  /** The PCIe function the instance holds for a device assigned to one of its enclaves. */
+  parentDeviceView(instanceId: string, deviceId: string): ParentDeviceView {
+    return this.#devices.parentView(instanceId, deviceId);
+  }
+
+  /** A device's management plane (the operator API's door to it; all-ones and no counters in confidential mode). */
+  deviceManagement(deviceId: string): DeviceManagementPlane {
+    return this.#devices.management(deviceId);
+  }
+
+  /** What a device's DMA (or an operator-programmed engine behind it) reads in host memory, through the IOMMU. */
+  deviceDma(deviceId: string, physicalAddress: number, length: number): Uint8Array {
+    return dmaRead(this.#dmaContext(deviceId), physicalAddress, length);
+  }
+
+  deviceDmaWrite(deviceId: string, physicalAddress: number, bytes: Uint8Array): void {
+    dmaWrite(this.#dmaContext(deviceId), physicalAddress, bytes);
+  }
+
+  #dmaContext(deviceId: string) {
+    const instanceId = this.#devices.instanceOf(deviceId);
+    return { memory: this.memory, sim: this.sim, deviceId, instanceId, enforce: this.defences.deviceIommu };
   }
 
   #launch(parent: ParentInstance, eif: Uint8Array, options: EnclaveLaunchOptions, debugMode: boolean): EnclaveRecord {
@@ -265,6 +341,7 @@ export class Host {
       vsock: parent.vsock,
       memory: enclaveMemory,
       counter: this.counters.counterFor(toHex(pcrValues.get(0)!)),
+      devices: () => this.#devices.enclavePorts(enclaveId),
       console: (line) => {
         if (debugMode) this.#onConsole?.(enclaveId, line);
       },

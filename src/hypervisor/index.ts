@@ -8,3 +8,8 @@ export { NITRO_DEFENCES, type HypervisorDefences } from './defences.ts';
 export { EffectsJournal, unauditedEffects, type HostEffect } from './effects.ts';
 export { FirmwareSigner, encodeFirmware, parseFirmware, firmwareSignedBy, FIRMWARE_BYTES_MAX, type FirmwareManifest, type ParsedFirmware } from './firmware.ts';
 export { VCPU_REGISTER_FILE_BYTES } from './vcpu.ts';
+export { type AcceleratorInstallOptions, type InstalledDeviceInfo, DEVICE_SLOTS_MAX } from './devices.ts';
+export { type ParentDeviceView, type DeviceManagementPlane, type DeviceSlotStatus } from './device-binding.ts';
+export { type DeviceMailboxRelay, type MailboxMessage, type MailboxDirection, MAILBOX_HISTORY_MAX, MAILBOX_MESSAGE_BYTES_MAX } from './device-relay.ts';
+export { DMA_BYTES_MAX } from './device-iommu.ts';
+export { type DeviceEvidence, VENDOR_ROOTS_MAX } from './device-endorser.ts';

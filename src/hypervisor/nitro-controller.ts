@@ -1,17 +1,21 @@
+import { type AcceleratorDevice, signDeviceEndorsement } from '../accelerator/index.ts';
 import {
   createEmulatedNitroRoot,
   createNitroIntermediates,
   issueEnclaveLeaf,
   parseCertificate,
   RevocationList,
+  equalBytes,
   sha256Hex,
   signAttestationDocument,
+  toHex,
   type IssuedCertificate,
   type NitroIntermediates,
   type RandomSource,
 } from '../crypto/index.ts';
 import { EmuError } from '../errors.ts';
 import type { Simulator } from '../sim/index.ts';
+import { VENDOR_ROOTS_MAX, collectDeviceEvidence } from './device-endorser.ts';
 import { FirmwareSigner, firmwareSignedBy, parseFirmware, type FirmwareManifest } from './firmware.ts';
 
 /** What the NSM asks the platform to sign (structurally the enclave folder's AttestationIssuer request). */
@@ -58,6 +62,9 @@ export class NitroController {
    */
   readonly revocations = new RevocationList();
   readonly #signedFirmwareOnly: boolean;
+  readonly #vendorRoots: Uint8Array[] = [];
+  #cardId: string | undefined;
+  #endorser: { leaf: IssuedCertificate; issuer: Uint8Array; notAfterMs: number } | undefined;
   #firmware: { image: Uint8Array; manifest: FirmwareManifest; measurement: string };
 
   constructor(sim: Simulator, region: string, options: { readonly signedFirmwareOnly?: boolean; readonly firmwareSigner?: FirmwareSigner } = {}) {
@@ -139,6 +146,44 @@ export class NitroController {
         );
       },
     };
+  }
+
+  /** A device vendor's root the controller verifies device evidence against (Host.installAccelerator adds it). */
+  trustVendorRoot(der: Uint8Array): void {
+    if (this.#vendorRoots.some((known) => equalBytes(known, der))) return;
+    if (this.#vendorRoots.length >= VENDOR_ROOTS_MAX) throw new EmuError('HV_TOO_MANY_VENDOR_ROOTS', `at most ${VENDOR_ROOTS_MAX} vendor roots`);
+    this.#vendorRoots.push(der.slice());
+  }
+
+  /**
+   * ASSUMED design (platform-mediated trust model): attests the device over the controller's own path to its
+   * mailbox (SPDM chain to an installed vendor root, signed measurements over a fresh nonce, see device-endorser.ts),
+   * then signs an endorsement of what it verified, bound to the enclave's nonce, with a leaf chained to the Nitro
+   * root. A device whose evidence fails gets HV_DEVICE_EVIDENCE_REJECTED and no endorsement.
+   */
+  endorseDevice(device: AcceleratorDevice, nonce: Uint8Array): Uint8Array {
+    const evidence = collectDeviceEvidence(device, this.#sim.prng('nitro.device-spdm'), this.#vendorRoots, this.#sim.nowMs);
+    const signer = this.#endorserCertificate();
+    const endorsement = signDeviceEndorsement({ ...evidence, nonce, timestampMs: this.#sim.nowMs }, signer);
+    this.#sim.record('nitro.device-endorsed', { deviceId: evidence.deviceId, mode: evidence.mode, svn: evidence.svn });
+    return endorsement;
+  }
+
+  /**
+   * The card's own endorsement leaf, under a chain issued like an instance's (the card is the pseudo-instance),
+   * CN `nitro-device-endorser-…` so no enclave attestation leaf passes for one. Renewed like NSM leaves.
+   */
+  #endorserCertificate(): { readonly leaf: IssuedCertificate; readonly cabundle: readonly Uint8Array[] } {
+    this.#cardId ??= `i-${toHex(this.#sim.prng('nitro.card-id').bytes(8))}`;
+    const cardId = this.#cardId;
+    const chain = this.#chainFor(cardId);
+    const current = this.#endorser;
+    if (current === undefined || current.issuer !== chain.instance.der || this.#sim.nowMs > current.notAfterMs - LEAF_RENEW_MARGIN_MS) {
+      const moduleId = `nitro-device-endorser-${cardId.slice(2)}`;
+      const leaf = issueEnclaveLeaf({ random: this.#sim.prng('nitro.endorser'), issuer: chain.instance, moduleId, region: this.region, notBeforeMs: this.#sim.nowMs });
+      this.#endorser = { leaf, issuer: chain.instance.der, notAfterMs: parseCertificate(leaf.der).notAfterMs };
+    }
+    return { leaf: this.#endorser!.leaf, cabundle: chain.cabundle };
   }
 
   /** The chain below the root for one parent instance (root first, as in a document's cabundle). */

@@ -1,6 +1,8 @@
+import type { ResetReport } from '../accelerator/index.ts';
 import type { PipeEnd } from '../ports/index.ts';
 import type { AuditEntry } from '../sim/index.ts';
 import { EmuError } from '../errors.ts';
+import type { InstalledDeviceInfo } from './devices.ts';
 import type { Host } from './host.ts';
 import type { AttestationFields } from './nitro-controller.ts';
 import { guestImage, instanceOwners, openShell, type OperatorShell } from './operator-conventional.ts';
@@ -115,6 +117,26 @@ export class OperatorApi {
       const disk = this.#host.instance(instanceId).disk;
       return disk.list().map((path) => ({ path, data: disk.read(path) }));
     });
+  }
+
+  /** The accelerators in the host's slots and their assignments (management-plane facts: ids, never contents). */
+  listDevices(): InstalledDeviceInfo[] {
+    return this.#host.operatorAction('devices.list', {}, () => [...this.#host.devices]);
+  }
+
+  /** A BAR read through the device's management plane: all-ones while the device is confidential (OP-09). */
+  readDeviceMemory(deviceId: string, address: number, length: number): Uint8Array {
+    return this.#host.operatorAction('devices.read-memory', { deviceId, address, length }, () => this.#host.deviceManagement(deviceId).mgmtRead(address, length));
+  }
+
+  /** Perf counters through the management plane: null unless the device runs off or in devtools mode (OP-09). */
+  devicePerfCounters(deviceId: string): Readonly<Record<string, number>> | null {
+    return this.#host.operatorAction('devices.perf-counters', { deviceId }, () => this.#host.deviceManagement(deviceId).perfCounters());
+  }
+
+  /** A function-level reset: availability is not promised, but the reset scrubs, so nothing is left to read. */
+  resetDevice(deviceId: string): ResetReport {
+    return this.#host.operatorAction('devices.reset', { deviceId }, () => this.#host.deviceManagement(deviceId).reset());
   }
 
   /** The running card firmware's image (the platform's own, not a customer's). */

@@ -106,13 +106,18 @@ describe('the operator API', () => {
     expect(methods.sort()).toEqual([
       'currentFirmware',
       'deployFirmware',
+      'devicePerfCounters',
       'dumpGuestMemory',
       'firmwareConsole',
       'killEnclave',
+      'listDevices',
       'listInstances',
       'metrics',
       'openShell',
+      // Device memory only through the management plane, which a confidential device firewalls (OP-09).
+      'readDeviceMemory',
       'readVcpuState',
+      'resetDevice',
       'rewriteAuditLog',
       'snapshotInstance',
       'snapshotVolume',
