@@ -10,6 +10,8 @@ export interface WorldDefences extends HypervisorDefences {
   readonly attestedKeyPolicy: boolean;
   // Host and platform: auditBeforeEffect (OP-06), signedFirmwareOnly (OP-07), noCrashDumps (OP-11),
   // guestMemoryIsolation (CT-01) and closedOperatorApi (OP-01/02/04/05) live in HypervisorDefences.
+  // So do deviceIommu (a device's DMA reaches only its instance's frames; OP-03, DEV-04) and
+  // deviceResetOnReassign (a released accelerator is reset and scrubbed before reassignment; CT-03, OP-10).
   /** The owner puts only ciphertext of the weights on the parent's disk. Off: it also stages the plaintext model file there (OP-08). */
   readonly weightsEncryptedAtRest: boolean;
   /** The NSM refuses to extend or lock a locked PCR. Off: it accepts (PA-10). */
