@@ -4,7 +4,6 @@ import { LINK_SECRET_BYTES_MIN } from '../device-commands.ts';
 import { createSpdmRequester } from '../spdm/index.ts';
 import type { DriverDefences, DriverEventSink } from './defences.ts';
 import type { AttachedDevice, DataPath } from './index.ts';
-import { asDeviceError } from './evidence-errors.ts';
 import { type DeviceLink, usableLink } from './link.ts';
 import { PIPELINE_DEVICES_MAX } from './plan.ts';
 import { installChannels, openSession, sendCommand } from './session.ts';
@@ -53,7 +52,6 @@ export function formDeviceGroup(ctx: GroupContext, devices: readonly AttachedDev
 function adoptStranger(ctx: GroupContext, device: AttachedDevice): DeviceLink {
   const stranger = newLink(device.port, 'confidential', false, ctx.chunkBytes);
   const requester = createSpdmRequester(ctx.random, device.port.spdm);
-  asDeviceError('DEVICE_SESSION_FAILED', 'SPDM negotiation', () => requester.negotiate());
   installChannels(stranger, openSession(requester, undefined, ctx.defences, ctx.emit, device.port.deviceId));
   sendCommand(stranger, { command: 'SET_READY' });
   ctx.adopt(device, stranger);

@@ -31,6 +31,8 @@ export function openSession(
 }
 
 function presentedLeafKey(requester: SpdmRequester): Uint8Array {
+  // Starts over with whoever answers now (a new responder has no negotiated state), then takes its leaf on trust.
+  asDeviceError('DEVICE_SESSION_FAILED', 'SPDM negotiation', () => requester.negotiate());
   const chain = asDeviceError('DEVICE_SESSION_FAILED', 'SPDM certificate chain', () => requester.certificateChain());
   const leafDer = chain[chain.length - 1];
   if (leafDer === undefined) deviceError('DEVICE_SESSION_FAILED', 'the responder presents no certificate');
