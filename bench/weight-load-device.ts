@@ -18,6 +18,7 @@ const TAG_BYTES = 16;
 let channel: LockstepChannel | undefined;
 let memory: ProtectedMemory | undefined;
 let failed = false;
+let heapAtReadyBytes = 0;
 
 const reply = (message: FromDevice) => port.postMessage(message);
 
@@ -28,6 +29,7 @@ function handle(message: ToDevice): void {
       channel = new LockstepChannel(message.sessionSecret, 'h2d-data');
       memory = new ProtectedMemory(message.capacityBytes);
       wipe(message.sessionSecret);
+      heapAtReadyBytes = process.memoryUsage().heapUsed;
       reply({ kind: 'ready', rssBytes: process.memoryUsage.rss() });
       return;
     }
@@ -43,6 +45,7 @@ function handle(message: ToDevice): void {
     }
     case 'finish': {
       assert(memory !== undefined, 'finish before init');
+      const heapGrowthBytes = process.memoryUsage().heapUsed - heapAtReadyBytes;
       const hash = new Sha256Stream();
       const reads = Math.ceil(message.lengthBytes / HASH_READ_BYTES);
       for (let i = 0; i < reads; i++) {
@@ -51,7 +54,7 @@ function handle(message: ToDevice): void {
         hash.update(bytes);
         wipe(bytes);
       }
-      reply({ kind: 'done', sha256Hex: hash.peekHex(), residentPages: memory.residentPages() });
+      reply({ kind: 'done', sha256Hex: hash.peekHex(), residentPages: memory.residentPages(), heapGrowthBytes });
       return;
     }
   }

@@ -34,6 +34,8 @@ export interface LoadResult {
   readonly deviceThreadRssBytes: number;
   readonly deviceSha256Hex: string;
   readonly residentPages: number;
+  /** The device thread's JS heap growth over the load: ProtectedMemory's per-page objects, part of the overhead. */
+  readonly deviceHeapGrowthBytes: number;
 }
 
 const rss = () => process.memoryUsage.rss();
@@ -49,7 +51,7 @@ class DeviceLink {
   #failure: EmuError | undefined;
   #closing = false;
   #ready = false;
-  #done: { sha256Hex: string; residentPages: number } | undefined;
+  #done: { sha256Hex: string; residentPages: number; heapGrowthBytes: number } | undefined;
   #writtenBytes = 0;
   #nextAck = 0;
   rssPeakBytes = 0;
@@ -79,7 +81,7 @@ class DeviceLink {
     this.#worker.postMessage({ kind: 'chunk', index, address, staged } satisfies ToDevice, [staged.buffer as ArrayBuffer]);
   }
 
-  async finish(lengthBytes: number): Promise<{ sha256Hex: string; residentPages: number }> {
+  async finish(lengthBytes: number): Promise<{ sha256Hex: string; residentPages: number; heapGrowthBytes: number }> {
     this.#post({ kind: 'finish', lengthBytes });
     await this.until(() => this.#done !== undefined);
     assert(this.#done !== undefined, 'finish resolved without a result');
@@ -121,7 +123,7 @@ class DeviceLink {
         break;
       }
       case 'done':
-        this.#done = { sha256Hex: message.sha256Hex, residentPages: message.residentPages };
+        this.#done = { sha256Hex: message.sha256Hex, residentPages: message.residentPages, heapGrowthBytes: message.heapGrowthBytes };
         break;
       case 'failed':
         this.#fail(new EmuError(message.code, `device side: ${message.message}`, { residentPages: message.residentPages }));
@@ -189,6 +191,7 @@ export async function loadSealedModel(model: SealedModel, options: LoadOptions):
       deviceThreadRssBytes: rssBaselineBytes - rssBeforeDevice,
       deviceSha256Hex: device.sha256Hex,
       residentPages: device.residentPages,
+      deviceHeapGrowthBytes: device.heapGrowthBytes,
     };
   } finally {
     await link.close();

@@ -8,6 +8,7 @@ export type ToDevice =
 export type FromDevice =
   | { readonly kind: 'ready'; readonly rssBytes: number }
   | { readonly kind: 'written'; readonly index: number; readonly rssBytes: number }
-  | { readonly kind: 'done'; readonly sha256Hex: string; readonly residentPages: number }
+  /** heapGrowthBytes: the device thread's JS heap from ready to the last write, mostly the page objects. */
+  | { readonly kind: 'done'; readonly sha256Hex: string; readonly residentPages: number; readonly heapGrowthBytes: number }
   /** After a failure the device drops every later chunk, so nothing past the bad one is written. */
   | { readonly kind: 'failed'; readonly code: string; readonly message: string; readonly residentPages: number };

@@ -115,8 +115,10 @@ export async function runWeightLoad(options: WeightLoadOptions): Promise<WeightL
         found: load.deviceSha256Hex,
       });
     }
+    const mib = (bytes: number) => Math.round(bytes / MIB);
     progress?.(
-      `weight-load: ${totalMiB} MiB in ${load.seconds.toFixed(2)} s; device thread start +${Math.round(load.deviceThreadRssBytes / MIB)} MiB RSS (not counted)`,
+      `weight-load: ${totalMiB} MiB in ${load.seconds.toFixed(2)} s; RSS +${mib(load.rssPeakBytes - load.rssBaselineBytes)} MiB at peak, ` +
+        `of which device JS heap (page objects) +${mib(load.deviceHeapGrowthBytes)} MiB; device thread start +${mib(load.deviceThreadRssBytes)} MiB (not counted)`,
     );
     return {
       layout,
