@@ -58,3 +58,16 @@ export function bootFirmware(args: {
     aliasCertificate,
   };
 }
+
+/** Reset's boot step: the staged image if the ROM accepts it, else the running one stays (and the refusal is returned). */
+export function bootStaged(args: Omit<Parameters<typeof bootFirmware>[0], 'image'> & {
+  readonly staged: FirmwareImage;
+  readonly running: BootedFirmware;
+}): { readonly booted: BootedFirmware; readonly refusal?: EmuError } {
+  try {
+    return { booted: bootFirmware({ ...args, image: args.staged }) };
+  } catch (error) {
+    if (!(error instanceof EmuError) || error.code !== 'DEV_BOOT_REFUSED') throw error;
+    return { booted: args.running, refusal: error };
+  }
+}

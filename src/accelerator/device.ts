@@ -1,6 +1,6 @@
-import { type RandomSource, equalBytes } from '../crypto/index.ts';
+import type { RandomSource } from '../crypto/index.ts';
 import { EmuError, assert, isEmuError } from '../errors.ts';
-import { type BootedFirmware, bootFirmware } from './boot-rom.ts';
+import { type BootedFirmware, bootFirmware, bootStaged } from './boot-rom.ts';
 import { type EngineContext, GCM_TAG_BYTES, runDescriptor } from './copy-engine.ts';
 import { type AcceleratorDefences, withDefences } from './defences.ts';
 import { checkDescriptor } from './descriptors.ts';
@@ -9,7 +9,7 @@ import { type DeviceProfile, deviceProfile } from './flavours.ts';
 import { copyFirmware } from './firmware.ts';
 import { DeviceFuses } from './fuses.ts';
 import { DEFAULT_LIMITS, type LockstepLimits } from './lockstep.ts';
-import { MEASUREMENT_COUNT, encodeOpaque, linkModeClaim, measurementRecords } from './measurements.ts';
+import { MeasurementTracker, encodeOpaque, linkModeClaim } from './measurements.ts';
 import { ProtectedMemory } from './protected-memory.ts';
 import { type SpdmResponder, type SpdmResponderHooks, createSpdmResponder } from './spdm/index.ts';
 import { handleSecuredCommand } from './device-command-handler.ts';
@@ -19,43 +19,18 @@ import type {
   FirmwareStatus, Principal, ResetReport, TrustModel,
 } from './types.ts';
 import type { Vendor } from './vendor.ts';
+import {
+  type AcceleratorDeviceOptions, DEFAULT_LINK_SLOTS, DEFAULT_RING_SLOTS, DEFAULT_STAGING_SLOTS, DEFAULT_TRANSFER_BYTES_MAX,
+  MGMT_READ_BYTES_MAX, MODES, SPDM_MESSAGE_BYTES_MAX,
+} from './device-options.ts';
+import { DeviceEventLog } from './device-events.ts';
+import { isPlainKeyExchange, keyExchangeRefusal } from './device-spdm.ts';
 
 /**
  * One emulated confidential accelerator (both flavours): fuses and boot ROM, measured firmware, the mode register
  * (applied at reset), the SPDM responder with its session, the ready gate, a bounded ring and doorbell, the copy,
  * compute and link engines, the management plane (firewalled in confidential mode) and reset with a verified scrub.
  */
-export interface AcceleratorDeviceOptions {
-  readonly vendor: Vendor;
-  readonly flavour: AcceleratorFlavour;
-  readonly random: RandomSource;
-  /** Position on the host (PCIe slot order); shows in events. */
-  readonly index: number;
-  /** Device memory; sparse, so the default (the product's full HBM) costs only the pages touched. */
-  readonly capacityBytes?: number;
-  readonly defences?: Partial<AcceleratorDefences>;
-  /** Mode at power-on (the persisted mode register). Default 'confidential'. */
-  readonly mode?: DeviceMode;
-  /** Firmware installed at the factory. Default: the vendor's current release. */
-  readonly firmware?: FirmwareImage;
-  /** Channel limits; the enclave driver must use the same (DEFAULT_LIMITS unless a test shrinks them). */
-  readonly limits?: LockstepLimits;
-  readonly ringSlotsMax?: number;
-  readonly stagingSlotsMax?: number;
-  readonly linkSlotsMax?: number;
-  /** Largest plaintext per transfer; staging slots hold it plus tag (and IV, for the flawed wire-IV device). */
-  readonly transferBytesMax?: number;
-}
-
-export const DEFAULT_RING_SLOTS = 64;
-export const DEFAULT_STAGING_SLOTS = 16;
-export const DEFAULT_LINK_SLOTS = 16;
-export const DEFAULT_TRANSFER_BYTES_MAX = 8 << 20;
-export const MGMT_READ_BYTES_MAX = 1 << 20;
-export const SPDM_MESSAGE_BYTES_MAX = 1 << 16;
-const EVENTS_MAX = 4096;
-const MODES: readonly DeviceMode[] = ['off', 'confidential', 'devtools'];
-
 export class EmulatedAccelerator implements AcceleratorDevice {
   readonly flavour: AcceleratorFlavour;
   readonly trustModel: TrustModel;
@@ -86,10 +61,9 @@ export class EmulatedAccelerator implements AcceleratorDevice {
   #submissions: Descriptor[] = [];
   #completions: Completion[] = [];
   #busyNs = 0;
-  #events: DeviceEvent[] = [];
-  readonly #counters: Record<string, number> = { bytesIn: 0, bytesOut: 0, kernels: 0, flops: 0, peerBytes: 0, tagFailures: 0, eventsDropped: 0 };
-  readonly #measurementChanges = new Array<number>(MEASUREMENT_COUNT).fill(0);
-  #lastMeasurements: Uint8Array[] = [];
+  readonly #events = new DeviceEventLog();
+  readonly #counters: Record<string, number> = { bytesIn: 0, bytesOut: 0, kernels: 0, flops: 0, peerBytes: 0, tagFailures: 0 };
+  readonly #measured = new MeasurementTracker();
   readonly #hooks: SpdmResponderHooks;
 
   constructor(options: AcceleratorDeviceOptions) {
@@ -160,20 +134,17 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     this.#completions = [];
     this.#epoch++;
     this.#mode = this.#pendingMode;
-    let refusal: EmuError | undefined;
     const staged = this.#staged;
     this.#staged = undefined;
+    const boot = staged === undefined ? { booted: this.#booted } : bootStaged({
+      vendor: this.#vendor, fuses: this.#fuses, staged, running: this.#booted, antiRollbackFuse: this.defences.antiRollbackFuse, random: this.#random,
+    });
+    this.#booted = boot.booted;
+    const refusal = boot.refusal;
     if (staged !== undefined) {
-      try {
-        this.#booted = bootFirmware({
-          vendor: this.#vendor, fuses: this.#fuses, image: staged, antiRollbackFuse: this.defences.antiRollbackFuse, random: this.#random,
-        });
-        this.#event('BOOTED', { version: this.#booted.status.version, svn: this.#booted.status.svn });
-      } catch (error) {
-        if (!isEmuError(error, 'DEV_BOOT_REFUSED')) throw error;
-        refusal = error;
-        this.#event('BOOT_REFUSED', { version: staged.version, svn: staged.svn, reason: String(error.details?.['reason']) });
-      }
+      this.#event(refusal === undefined ? 'BOOTED' : 'BOOT_REFUSED', {
+        version: staged.version, svn: staged.svn, reason: String(refusal?.details?.['reason'] ?? 'ok'),
+      });
     }
     this.#remeasure();
     const report: ResetReport = { scrubbedPages: scrub.scrubbedPages, verified: scrub.verified, mode: this.#mode, epoch: this.#epoch };
@@ -198,12 +169,17 @@ export class EmulatedAccelerator implements AcceleratorDevice {
 
   perfCounters(): Readonly<Record<string, number>> | null {
     if (this.#mode === 'confidential' && this.defences.memoryFirewall) return null;
-    return { ...this.#counters, busyNs: this.#busyNs, residentPages: this.#memory.residentPages() };
+    return { ...this.#counters, eventsDropped: this.#events.dropped, busyNs: this.#busyNs, residentPages: this.#memory.residentPages() };
   }
 
   spdm(request: Uint8Array): Uint8Array {
     if (request.length > SPDM_MESSAGE_BYTES_MAX) {
       throw new EmuError('DEV_SPDM_TOO_LARGE', `SPDM messages are at most ${SPDM_MESSAGE_BYTES_MAX} bytes`, { bytes: request.length });
+    }
+    if (isPlainKeyExchange(request) && (this.#mode === 'off' || this.#sessionUsedThisEpoch)) {
+      const reason = this.#mode === 'off' ? 'mode-off' : 'one-session-per-epoch';
+      this.#event('SESSION_REFUSED', { reason });
+      return keyExchangeRefusal(reason);
     }
     // Made on first use: a device that is never attested never needs one.
     this.#responder ??= createSpdmResponder(this.#random, this.#hooks);
@@ -245,9 +221,7 @@ export class EmulatedAccelerator implements AcceleratorDevice {
   }
 
   drainEvents(): DeviceEvent[] {
-    const out = this.#events;
-    this.#events = [];
-    return out;
+    return this.#events.drain();
   }
 
   /** Wires this device's outbound side to a peer's inbound link slots (the physical link; carries no keys). */
@@ -281,11 +255,7 @@ export class EmulatedAccelerator implements AcceleratorDevice {
   }
 
   #event(kind: string, fields: Record<string, string | number | boolean>): void {
-    if (this.#events.length >= EVENTS_MAX) {
-      this.#events.shift();
-      this.#counters['eventsDropped'] = (this.#counters['eventsDropped'] ?? 0) + 1;
-    }
-    this.#events.push({ kind, fields: { device: this.deviceId, epoch: this.#epoch, ...fields } });
+    this.#events.push(kind, { device: this.deviceId, epoch: this.#epoch, ...fields });
   }
 
   #endSession(reason: string): void {
@@ -296,18 +266,8 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     this.#submissions = [];
   }
 
-  #records() {
-    return measurementRecords({ profile: this.profile, romImage: this.#vendor.romImage, firmwareDigest: this.#booted.digest, mode: this.#mode });
-  }
-
-  /** MSRSCNT-like: each measurement that differs from the last one measured bumps its counter. */
-  #remeasure(): void {
-    const now = this.#records().map((r) => r.digest);
-    now.forEach((digest, i) => {
-      const before = this.#lastMeasurements[i];
-      if (before !== undefined && !equalBytes(before, digest)) this.#measurementChanges[i] = (this.#measurementChanges[i] ?? 0) + 1;
-    });
-    this.#lastMeasurements = now;
+  #remeasure() {
+    return this.#measured.take({ profile: this.profile, romImage: this.#vendor.romImage, firmwareDigest: this.#booted.digest, mode: this.#mode });
   }
 
   #makeHooks(): SpdmResponderHooks {
@@ -316,10 +276,10 @@ export class EmulatedAccelerator implements AcceleratorDevice {
         chainDer: [this.#vendor.rootDer, ...this.#vendor.intermediatesDer, this.#fuses.identityDer, this.#booted.aliasCertificate.der],
         leafPrivateKey: this.#booted.aliasPrivateKey,
       }),
-      measurements: () => this.#records(),
+      measurements: () => this.#remeasure(),
       opaque: () => encodeOpaque({
         mode: this.#mode, svn: this.#booted.status.svn, fwid: this.#booted.digest, firmwareVersion: this.#booted.status.version,
-        linkMode: linkModeClaim(), measurementChangeCounts: this.#measurementChanges,
+        linkMode: linkModeClaim(), measurementChangeCounts: this.#measured.changeCounts(),
       }),
       onSessionEstablished: ({ sessionId, exportMaster }) => {
         if (this.#mode === 'off' || this.#sessionUsedThisEpoch) {

@@ -4,10 +4,11 @@ export { type LockstepLimits, type LockstepState, DEFAULT_LIMITS, LockstepChanne
 export { PAGE_BYTES, ProtectedMemory } from './protected-memory.ts';
 export { StagingBuffers } from './staging.ts';
 export { readyProof } from './ready.ts';
+export { EmulatedAccelerator, createAcceleratorDevice, connectPeers } from './device.ts';
 export {
-  type AcceleratorDeviceOptions, EmulatedAccelerator, createAcceleratorDevice, connectPeers,
-  DEFAULT_RING_SLOTS, DEFAULT_STAGING_SLOTS, DEFAULT_LINK_SLOTS, DEFAULT_TRANSFER_BYTES_MAX, MGMT_READ_BYTES_MAX,
-} from './device.ts';
+  type AcceleratorDeviceOptions, DEFAULT_RING_SLOTS, DEFAULT_STAGING_SLOTS, DEFAULT_LINK_SLOTS, DEFAULT_TRANSFER_BYTES_MAX,
+  MGMT_READ_BYTES_MAX,
+} from './device-options.ts';
 export {
   type Vendor, type ReferenceManifest, type ModifiedSigning, createVendor, CURRENT_SVN, VULNERABLE_SVN,
 } from './vendor.ts';

@@ -164,3 +164,24 @@ export function readOpaqueClaims(bytes: Uint8Array): OpaqueClaims {
     measurementChangeCounts: Array.from({ length: MEASUREMENT_COUNT }, (_, i) => u32(counts.subarray(4 * i, 4 * i + 4), 'count')),
   };
 }
+
+/** MSRSCNT-like counters: each measurement that differs from the last one taken bumps its own counter. */
+export class MeasurementTracker {
+  readonly #changes = new Array<number>(MEASUREMENT_COUNT).fill(0);
+  #last: Uint8Array[] = [];
+
+  /** Takes the current measurements, counting changes since the last call. */
+  take(state: MeasuredState): MeasurementRecord[] {
+    const records = measurementRecords(state);
+    records.forEach((record, i) => {
+      const before = this.#last[i];
+      if (before !== undefined && toHex(before) !== toHex(record.digest)) this.#changes[i] = (this.#changes[i] ?? 0) + 1;
+    });
+    this.#last = records.map((r) => r.digest);
+    return records;
+  }
+
+  changeCounts(): number[] {
+    return [...this.#changes];
+  }
+}
