@@ -45,6 +45,15 @@ describe('driver, plain path (mode off, no evidence)', () => {
     expectCode(() => driver.attach(portFor(device).port), 'DEVICE_MODE_REJECTED');
   });
 
+  it('takes a decorated copy of its model handle, refuses another driver\'s', () => {
+    const device = makeDevice({ flavour: 'gpu', mode: 'off' });
+    const driver = driverFor('gpu', 'plain');
+    const model = driver.loadModel([driver.attach(portFor(device).port)], tinyModelFile());
+    expect(driver.generate({ ...model, note: 'decorated' } as typeof model, PROMPT, 2).tokens).toEqual(reference().slice(0, 2));
+    const other = driverFor('gpu', 'plain');
+    expectCode(() => other.generate(model, PROMPT, 1), 'DRIVER_UNKNOWN_MODEL');
+  });
+
   it('refuses handles it did not issue, and a device after detach', () => {
     const device = makeDevice({ flavour: 'gpu', mode: 'off' });
     const driver = driverFor('gpu', 'plain');

@@ -60,13 +60,7 @@ export function writeToDevice(
       const plaintext = source(offset, size);
       assert(plaintext.length === size, 'source returned the wrong number of bytes');
       const slot = batch.length;
-      if (link.path === 'confidential') {
-        const h2d = link.h2d;
-        assert(h2d !== undefined, 'confidential link without an h2d channel');
-        link.port.staging.write(slot, h2d.seal(plaintext));
-      } else {
-        link.port.staging.write(slot, plaintext);
-      }
+      stage(link, slot, plaintext);
       batch.push({
         id: newDescriptorId(link),
         op: link.path === 'confidential' ? 'decrypt' : 'copy-in',
@@ -79,6 +73,23 @@ export function writeToDevice(
     busyNs += runBatch(link, batch);
   }
   return busyNs;
+}
+
+/** Seals (or copies) one chunk into a slot; a slot write that fails after the seal leaves the counters apart. */
+function stage(link: DeviceLink, slot: number, plaintext: Uint8Array): void {
+  if (link.path === 'plain') {
+    link.port.staging.write(slot, plaintext);
+    return;
+  }
+  const h2d = link.h2d;
+  assert(h2d !== undefined, 'confidential link without an h2d channel');
+  const sealed = h2d.seal(plaintext);
+  try {
+    link.port.staging.write(slot, sealed);
+  } catch (error) {
+    link.broken = true;
+    throw transferFailed(link, error instanceof EmuError ? error.code : 'STAGING_WRITE_FAILED', error);
+  }
 }
 
 /** Device memory → host: returns the plaintext and the device busy time. */

@@ -9,6 +9,12 @@ import { runGeneration } from './pipeline.ts';
 import type { ModelPlan } from './plan.ts';
 import { closeSession } from './session.ts';
 
+/**
+ * A loaded model's handle carries this symbol-keyed token (copied by a spread, so a caller may decorate the handle);
+ * only the driver that issued the token can map it back to its plan.
+ */
+const MODEL_TOKEN = Symbol('nitro-emu.driver.model');
+
 /** Devices one driver instance drives at once; a bound on its registry, far above any pipeline. */
 export const DRIVER_DEVICES_MAX = 256;
 
@@ -22,7 +28,7 @@ export function createDriver(options: DriverOptions): AcceleratorDriver {
   const sink = options.onEvent;
   const emit: DriverEventSink = (kind, fields) => sink?.(kind, fields);
   const links = new Map<AttachedDevice, DeviceLink>();
-  const models = new WeakMap<LoadedModel, ModelPlan>();
+  const models = new WeakMap<object, ModelPlan>();
   const pairs = new Set<string>();
   const pairKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
@@ -78,18 +84,21 @@ export function createDriver(options: DriverOptions): AcceleratorDriver {
     loadModel(devices, weights) {
       const deviceLinks = devices.map(linkOf);
       const loaded = loadWeights(deviceLinks, weights, (link) => link.chunkBytes, emit);
+      const token = Object.freeze({});
+      models.set(token, loaded.plan);
       const model: LoadedModel = Object.freeze({
         devices: Object.freeze([...devices]),
         parameterCount: loaded.parameterCount,
         weightBytes: loaded.weightBytes,
+        [MODEL_TOKEN]: token,
       });
-      models.set(model, loaded.plan);
       emit('driver.load.done', { devices: devices.length, weightBytes: loaded.weightBytes, deviceNs: loaded.busyNs });
       return model;
     },
 
     generate(model, promptTokens, newTokens): GenerateResult {
-      const plan = models.get(model);
+      const token = (model as { [MODEL_TOKEN]?: unknown })[MODEL_TOKEN];
+      const plan = typeof token === 'object' && token !== null ? models.get(token) : undefined;
       if (plan === undefined) throw new EmuError('DRIVER_UNKNOWN_MODEL', 'this model was not loaded by this driver');
       for (const stage of plan.stages) usableLink(stage.link);
       if (options.path === 'confidential') checkGroupFormed(plan);

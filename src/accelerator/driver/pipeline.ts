@@ -1,4 +1,4 @@
-import { EmuError } from '../../errors.ts';
+import { EmuError, assert } from '../../errors.ts';
 import { argmaxLastRow } from '../kernels/index.ts';
 import type { ComputeDescriptor, PeerDescriptor } from '../types.ts';
 import { readFromDevice, writeToDevice } from './bounce.ts';
@@ -111,7 +111,8 @@ export function runGeneration(
         logitsRow = float32s(read.bytes);
       }
     }
-    const token = argmaxLastRow(logitsRow!, vocab);
+    assert(logitsRow !== undefined, 'the last stage reads the logits back');
+    const token = argmaxLastRow(logitsRow, vocab);
     tokens.push(token);
     generated.push(token);
     ctx.emit('driver.generate.token', { step, seqLength: seq, deviceNs });

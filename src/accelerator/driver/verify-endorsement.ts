@@ -1,5 +1,6 @@
 import {
   type CborNode,
+  type RandomSource,
   decodeCoseSign1,
   equalBytes,
   parseCborTree,
@@ -103,7 +104,7 @@ export function judgeEndorsement(ctx: EvidenceContext, bytes: Uint8Array, nonce:
 export function attestPlatformMediated(
   ctx: EvidenceContext,
   port: EnclaveDevicePort,
-  random: { bytes(n: number): Uint8Array },
+  random: RandomSource,
 ): JudgedEvidence {
   const endorse = port.endorsement;
   if (endorse === undefined) deviceError('DEVICE_ENDORSEMENT_INVALID', 'the platform offers no endorsement for this device');

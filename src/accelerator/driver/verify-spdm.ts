@@ -1,5 +1,6 @@
 import {
   type ParsedCertificate,
+  type RandomSource,
   equalBytes,
   parseCertificate,
   readDiceTcbInfo,
@@ -104,7 +105,7 @@ export function judgeSpdmEvidence(
 export function attestSpdmDirect(
   ctx: EvidenceContext,
   requester: SpdmRequester,
-  random: { bytes(n: number): Uint8Array },
+  random: RandomSource,
 ): JudgedEvidence {
   asDeviceError('DEVICE_SESSION_FAILED', 'SPDM negotiation', () => requester.negotiate());
   const chainDer = asDeviceError('DEVICE_CHAIN_INVALID', 'SPDM certificate chain', () => requester.certificateChain());
