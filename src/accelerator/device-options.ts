@@ -22,7 +22,7 @@ export interface AcceleratorDeviceOptions {
   readonly ringSlotsMax?: number;
   readonly stagingSlotsMax?: number;
   readonly linkSlotsMax?: number;
-  /** Largest plaintext per transfer; staging slots hold it plus tag (and IV, for the flawed wire-IV device). */
+  /** Largest plaintext per transfer; a staging or link slot holds it plus the 16-byte tag (plus the IV on the flawed wire-IV device). */
   readonly transferBytesMax?: number;
 }
 

@@ -78,7 +78,8 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     this.#limits = options.limits ?? DEFAULT_LIMITS;
     this.#ringSlotsMax = options.ringSlotsMax ?? DEFAULT_RING_SLOTS;
     this.#transferBytesMax = options.transferBytesMax ?? DEFAULT_TRANSFER_BYTES_MAX;
-    const slotBytes = this.#transferBytesMax + GCM_TAG_BYTES + WIRE_IV_BYTES;
+    // slotBytesMax − tag is the largest transfer, as a driver sizes its chunks; only the flawed wire-IV device adds the IV.
+    const slotBytes = this.#transferBytesMax + GCM_TAG_BYTES + (this.defences.lockstepCounters ? 0 : WIRE_IV_BYTES);
     this.staging = new StagingBuffers(options.stagingSlotsMax ?? DEFAULT_STAGING_SLOTS, slotBytes);
     this.link = new StagingBuffers(options.linkSlotsMax ?? DEFAULT_LINK_SLOTS, slotBytes);
     this.#memory = new ProtectedMemory(options.capacityBytes ?? this.profile.hbmBytes);

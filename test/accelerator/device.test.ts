@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ProtectedMemory, connectPeers, decodeDeviceStatus, type Descriptor,
+  GPU_PROFILE, ProtectedMemory, TRAINIUM_PROFILE, computeNs, confidentialCopyNs, connectPeers, decodeDeviceStatus,
+  type Descriptor, plainCopyNs,
 } from '../../src/accelerator/index.ts';
 import { MiB, expectCode, hookSession, makeDevice, pattern, same } from './device-helpers.ts';
 
@@ -16,6 +17,21 @@ function run(device: ReturnType<typeof makeDevice>, ...descriptors: Descriptor[]
   device.doorbell('enclave');
   return device.pollCompletions().map(({ id, ok, code }) => (ok ? { id, ok } : { id, ok, code }));
 }
+
+describe('flavour profiles and cost', () => {
+  it('charges compute as flops at peak plus bytes through HBM, per flavour', () => {
+    const cost = { flops: 2 * 4096 ** 3, bytes: 3 * 4096 * 4096 * 4 };
+    const gpu = computeNs(GPU_PROFILE, cost);
+    expect(gpu).toBe(Math.ceil(cost.flops / 989_000) + Math.ceil(cost.bytes / 3350));
+    expect(computeNs(TRAINIUM_PROFILE, cost)).toBeGreaterThan(gpu); // lower peak and HBM rate
+    expect(computeNs(GPU_PROFILE, { flops: 0, bytes: 0 })).toBe(0);
+    expect(TRAINIUM_PROFILE.hbmBytes).toBe(96 * 1024 ** 3);
+    expect(TRAINIUM_PROFILE.hbmBytesPerNs).toBe(2900);
+    // A confidential copy costs far more than compute on the same bytes: the bridge is the bottleneck (§2).
+    expect(confidentialCopyNs(cost.bytes, GPU_PROFILE.bridge)).toBeGreaterThan(10 * gpu);
+    expect(plainCopyNs(4096, TRAINIUM_PROFILE.bridge)).toBe(plainCopyNs(4096));
+  });
+});
 
 describe('protected memory', () => {
   it('is sparse, bounds-checked, and its scrub reads back zeros', () => {

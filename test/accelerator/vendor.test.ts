@@ -43,6 +43,15 @@ describe('vendor', () => {
 });
 
 describe('device identity, boot ROM and fuses', () => {
+  it('is deterministic per seed: same id and same identity chain; another seed gives another device', () => {
+    const a = makeDevice('trainium', { seed: 21 });
+    const b = makeDevice('trainium', { seed: 21 });
+    const c = makeDevice('trainium', { seed: 22 });
+    expect(a.deviceId).toBe(b.deviceId);
+    expect(a.spdmHooksForTest().identity().chainDer.map(toHex)).toEqual(b.spdmHooksForTest().identity().chainDer.map(toHex));
+    expect(c.deviceId).not.toBe(a.deviceId);
+  });
+
   it('chains root → CAs → identity (serial = device id) → alias with the running FWID and svn', () => {
     const device = makeDevice('gpu');
     const vendor = vendorFor('gpu');
