@@ -1,5 +1,7 @@
-// CONTRACT STUB: signatures are fixed; the implementation fills the folder behind this entry.
+// CONTRACT: signatures are fixed; the protocol engines live in responder*.ts and requester*.ts beside this entry.
 import type { RandomSource } from '../../crypto/index.ts';
+import { SpdmRequesterMachine } from './requester.ts';
+import { SpdmResponderMachine } from './responder.ts';
 
 /**
  * SPDM 1.1 at emulation depth (research/gpu-cc.md §3): the responder a device firmware runs, and the requester an
@@ -45,8 +47,12 @@ export interface SpdmResponder {
   reset(): void;
 }
 
-export function createSpdmResponder(_random: RandomSource, _hooks: SpdmResponderHooks): SpdmResponder {
-  throw new Error('not implemented');
+/**
+ * Messages travel framed as MCTP does (first byte 0x05 plain SPDM, 0x06 secured SPDM: SPDM_FRAME_PLAIN/SECURED in
+ * the crypto entry), so one mailbox can tell a secured message from a plain one.
+ */
+export function createSpdmResponder(random: RandomSource, hooks: SpdmResponderHooks): SpdmResponder {
+  return new SpdmResponderMachine(random, hooks);
 }
 
 export type SpdmTransport = (request: Uint8Array) => Uint8Array;
@@ -58,6 +64,10 @@ export interface SpdmSecuredSession {
   /** Sends one application command inside the session, returns the decrypted reply; typed error on an SPDM ERROR. */
   command(command: Uint8Array): Uint8Array;
   end(): void;
+  /** SHA-384 over all measurement blocks, as the responder signed it into KEY_EXCHANGE_RSP. */
+  readonly measurementSummaryHash?: Uint8Array;
+  /** False once end() ran or a transport failure broke the lockstep sequence numbers. */
+  readonly isOpen?: boolean;
 }
 
 export interface SpdmRequester {
@@ -77,6 +87,9 @@ export interface SpdmRequester {
   keyExchange(responderLeafPublicKey: Uint8Array): SpdmSecuredSession;
 }
 
-export function createSpdmRequester(_random: RandomSource, _transport: SpdmTransport): SpdmRequester {
-  throw new Error('not implemented');
+export function createSpdmRequester(random: RandomSource, transport: SpdmTransport): SpdmRequester {
+  return new SpdmRequesterMachine(random, transport);
 }
+
+export { CERT_PORTION_BYTES_MAX, RESPONDER_CAPABILITIES, SESSIONS_MAX } from './responder.ts';
+export { REQUESTER_CAPABILITIES } from './requester.ts';
