@@ -110,7 +110,14 @@ function peer(ctx: EngineContext, d: PeerDescriptor): number {
     } else {
       const channels = peerChannels(ctx, d.peerDeviceId);
       checkLength(frame, d.length + GCM_TAG_BYTES);
-      ctx.memory.write(d.deviceAddress, channels.rx.open(frame)); // the tag is checked inside open(), before the write
+      let plaintext: Uint8Array;
+      try {
+        plaintext = channels.rx.open(frame); // the tag holds before anything is written
+      } catch (error) {
+        if (isEmuError(error, 'ACCEL_TAG_MISMATCH')) ctx.event('TAG_MISMATCH', { id: d.id, channel: 'peer', peer: d.peerDeviceId, committed: false });
+        throw error;
+      }
+      ctx.memory.write(d.deviceAddress, plaintext);
     }
   }
   ctx.count('peerBytes', d.length);

@@ -31,5 +31,6 @@ export const DEFAULT_STAGING_SLOTS = 16;
 export const DEFAULT_LINK_SLOTS = 16;
 export const DEFAULT_TRANSFER_BYTES_MAX = 8 << 20;
 export const MGMT_READ_BYTES_MAX = 1 << 20;
-export const SPDM_MESSAGE_BYTES_MAX = 1 << 16;
+/** A secured SPDM message is at most 6 + 0xffff bytes plus the frame byte; anything longer is refused unread. */
+export const SPDM_MESSAGE_BYTES_MAX = 1 << 17;
 export const MODES: readonly DeviceMode[] = ['off', 'confidential', 'devtools'];
