@@ -73,6 +73,30 @@ describe('driver, confidential path', () => {
     });
   }
 
+  it('reports each attach step in order (GPU: chain, report, measurements, claims; Trainium: chain, endorsement, …)', () => {
+    for (const flavour of ['gpu', 'trainium'] as const) {
+      const events: string[] = [];
+      driverFor(flavour, 'confidential', { events }).attach(portFor(makeDevice({ flavour })).port);
+      const evidence = flavour === 'gpu' ? ['driver.attest.chain', 'driver.attest.report'] : ['driver.attest.chain', 'driver.attest.endorsement'];
+      expect(events).toEqual([
+        'driver.attach.start', ...evidence, 'driver.attest.measurements', 'driver.attest.claims',
+        'driver.session.established', 'driver.attach.ready',
+      ]);
+    }
+  });
+
+  it('sizes chunks from the slot: the default fits a small device, a larger explicit size is refused before anything is sent', () => {
+    const small = makeDevice({ flavour: 'gpu', transferBytesMax: 1024 });
+    const { port, tap } = portFor(small);
+    const driver = driverFor('gpu', 'confidential');
+    const model = driver.loadModel([driver.attach(port)], tinyModelFile());
+    expect(Math.max(...tap.stagingWrites.map((w) => w.length))).toBe(1024 + 16);
+    expect(driver.generate(model, PROMPT, NEW_TOKENS).tokens).toEqual(reference());
+    const other = makeDevice({ flavour: 'gpu', transferBytesMax: 1024, index: 1 });
+    expectCode(() => driverFor('gpu', 'confidential', { chunkBytes: 1025 }).attach(portFor(other).port), 'DRIVER_BAD_CHUNK');
+    expect(other.isReady).toBe(false);
+  });
+
   it('a flipped staging byte on the way in is refused by the device and breaks the link (fail closed)', () => {
     const device = makeDevice({ flavour: 'gpu' });
     const { port } = portFor(device);

@@ -9,8 +9,6 @@ import { DOORBELL_BATCH_MAX, type DeviceLink, newDescriptorId, runBatch, transfe
  * Plain path: 'copy-in'/'copy-out' with plaintext in the slots (the contrast the negative controls show).
  */
 export const GCM_TAG_BYTES = 16;
-/** Room a device may keep in each slot beyond ciphertext ‖ tag (the emulated devices keep an IV's worth). */
-export const SLOT_RESERVE_BYTES = 12;
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 /** Bounds one transfer call (1 GiB): the loop below runs at most this / chunkBytes times. */
 export const TRANSFER_BYTES_MAX = 1 << 30;
@@ -19,8 +17,7 @@ export const TRANSFER_BYTES_MAX = 1 << 30;
 export function chunkBytesFor(link: DeviceLink, requested: number | undefined): number {
   const slotPayloadMax = link.port.staging.slotBytesMax - GCM_TAG_BYTES;
   if (slotPayloadMax <= 0) throw new EmuError('DRIVER_BAD_CHUNK', 'staging slots are too small for a tagged chunk');
-  // The default also leaves the reserve free, so it never exceeds the device's per-transfer maximum.
-  if (requested === undefined) return Math.max(1, Math.min(DEFAULT_CHUNK_BYTES, slotPayloadMax - SLOT_RESERVE_BYTES));
+  if (requested === undefined) return Math.min(DEFAULT_CHUNK_BYTES, slotPayloadMax);
   if (!Number.isSafeInteger(requested) || requested <= 0 || requested > slotPayloadMax) {
     throw new EmuError('DRIVER_BAD_CHUNK', 'chunkBytes must be a positive integer ≤ the staging slot size minus the tag', {
       chunkBytes: requested,
