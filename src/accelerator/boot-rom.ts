@@ -4,7 +4,6 @@ import {
 import { EmuError } from '../errors.ts';
 import { copyFirmware, firmwareDigest, firmwareSignatureValid } from './firmware.ts';
 import type { DeviceFuses } from './fuses.ts';
-import type { Vendor } from './vendor.ts';
 import type { FirmwareImage, FirmwareStatus } from './types.ts';
 
 /**
@@ -22,16 +21,31 @@ export interface BootedFirmware {
 
 export type BootRefusal = 'bad-signature' | 'below-anti-rollback-fuse';
 
+/** What is burned into the chip's ROM at manufacture: a copy, so nothing outside the chip can change it later. */
+export interface BootRom {
+  readonly image: Uint8Array;
+  readonly firmwarePublicKey: Uint8Array;
+  readonly vendorName: string;
+  readonly model: string;
+}
+
+export function burnBootRom(vendor: { readonly romImage: Uint8Array; readonly firmwarePublicKey: Uint8Array; readonly profile: { readonly vendor: string; readonly product: string } }): BootRom {
+  return Object.freeze({
+    image: vendor.romImage.slice(), firmwarePublicKey: vendor.firmwarePublicKey.slice(),
+    vendorName: vendor.profile.vendor, model: vendor.profile.product,
+  });
+}
+
 export function bootFirmware(args: {
-  readonly vendor: Vendor;
+  readonly rom: BootRom;
   readonly fuses: DeviceFuses;
   readonly image: FirmwareImage;
   readonly antiRollbackFuse: boolean;
   readonly random: RandomSource;
 }): BootedFirmware {
-  const { vendor, fuses } = args;
+  const { rom, fuses } = args;
   const image = copyFirmware(args.image);
-  if (!firmwareSignatureValid(image, vendor.firmwarePublicKey)) {
+  if (!firmwareSignatureValid(image, rom.firmwarePublicKey)) {
     throw new EmuError('DEV_BOOT_REFUSED', 'firmware signature does not verify with the vendor key in ROM', {
       reason: 'bad-signature' satisfies BootRefusal, version: image.version, svn: image.svn,
     });
@@ -47,7 +61,7 @@ export function bootFirmware(args: {
   wipe(secret);
   const aliasCertificate = issueFirmwareAlias(fuses.identitySigner(), args.random, {
     publicKey: alias.publicKey,
-    tcb: { fwid: digest, svn: image.svn, vendor: vendor.profile.vendor, model: vendor.profile.product },
+    tcb: { fwid: digest, svn: image.svn, vendor: rom.vendorName, model: rom.model },
   });
   fuses.burnMinSvn(image.svn);
   return {

@@ -1,6 +1,6 @@
 import type { RandomSource } from '../crypto/index.ts';
 import { EmuError, assert, isEmuError } from '../errors.ts';
-import { type BootedFirmware, bootFirmware, bootStaged } from './boot-rom.ts';
+import { type BootRom, type BootedFirmware, bootFirmware, bootStaged, burnBootRom } from './boot-rom.ts';
 import { type EngineContext, GCM_TAG_BYTES, runDescriptor } from './copy-engine.ts';
 import { type AcceleratorDefences, withDefences } from './defences.ts';
 import { checkDescriptor } from './descriptors.ts';
@@ -18,7 +18,6 @@ import type {
   AcceleratorDevice, AcceleratorFlavour, Completion, Descriptor, DeviceEvent, DeviceMode, FirmwareImage,
   FirmwareStatus, Principal, ResetReport, TrustModel,
 } from './types.ts';
-import type { Vendor } from './vendor.ts';
 import {
   type AcceleratorDeviceOptions, DEFAULT_LINK_SLOTS, DEFAULT_RING_SLOTS, DEFAULT_STAGING_SLOTS, DEFAULT_TRANSFER_BYTES_MAX,
   MGMT_READ_BYTES_MAX, MODES, SPDM_MESSAGE_BYTES_MAX,
@@ -41,7 +40,9 @@ export class EmulatedAccelerator implements AcceleratorDevice {
   readonly staging: StagingBuffers;
   readonly link: StagingBuffers;
   readonly defences: AcceleratorDefences;
-  readonly #vendor: Vendor;
+  readonly #rom: BootRom;
+  /** The vendor's root and CAs as provisioned into the chip: root first. */
+  readonly #vendorChainDer: readonly Uint8Array[];
   readonly #random: RandomSource;
   readonly #fuses: DeviceFuses;
   readonly #memory: ProtectedMemory;
@@ -73,7 +74,8 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     this.trustModel = this.profile.trustModel;
     this.index = options.index;
     this.defences = Object.freeze(withDefences(options.defences));
-    this.#vendor = options.vendor;
+    this.#rom = burnBootRom(options.vendor);
+    this.#vendorChainDer = [options.vendor.rootDer, ...options.vendor.intermediatesDer].map((der) => der.slice());
     this.#random = options.random;
     this.#limits = options.limits ?? DEFAULT_LIMITS;
     this.#ringSlotsMax = options.ringSlotsMax ?? DEFAULT_RING_SLOTS;
@@ -92,7 +94,7 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     this.#pendingMode = mode;
     // The factory image must boot; a refusal here is a broken test setup, so it stays a typed error to the caller.
     this.#booted = bootFirmware({
-      vendor: options.vendor, fuses: this.#fuses, image: options.firmware ?? options.vendor.firmware.current,
+      rom: this.#rom, fuses: this.#fuses, image: options.firmware ?? options.vendor.firmware.current,
       antiRollbackFuse: this.defences.antiRollbackFuse, random: options.random,
     });
     this.#remeasure();
@@ -138,7 +140,7 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     const staged = this.#staged;
     this.#staged = undefined;
     const boot = staged === undefined ? { booted: this.#booted } : bootStaged({
-      vendor: this.#vendor, fuses: this.#fuses, staged, running: this.#booted, antiRollbackFuse: this.defences.antiRollbackFuse, random: this.#random,
+      rom: this.#rom, fuses: this.#fuses, staged, running: this.#booted, antiRollbackFuse: this.defences.antiRollbackFuse, random: this.#random,
     });
     this.#booted = boot.booted;
     const refusal = boot.refusal;
@@ -268,13 +270,13 @@ export class EmulatedAccelerator implements AcceleratorDevice {
   }
 
   #remeasure() {
-    return this.#measured.take({ profile: this.profile, romImage: this.#vendor.romImage, firmwareDigest: this.#booted.digest, mode: this.#mode });
+    return this.#measured.take({ profile: this.profile, romImage: this.#rom.image, firmwareDigest: this.#booted.digest, mode: this.#mode });
   }
 
   #makeHooks(): SpdmResponderHooks {
     return {
       identity: () => ({
-        chainDer: [this.#vendor.rootDer, ...this.#vendor.intermediatesDer, this.#fuses.identityDer, this.#booted.aliasCertificate.der],
+        chainDer: [...this.#vendorChainDer, this.#fuses.identityDer, this.#booted.aliasCertificate.der],
         leafPrivateKey: this.#booted.aliasPrivateKey,
       }),
       measurements: () => this.#remeasure(),

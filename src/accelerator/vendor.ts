@@ -1,8 +1,8 @@
 import {
-  type P384KeyPair, type RandomSource, type VendorPki, concatBytes, createVendorPki, p384KeyPair, utf8,
+  type P384KeyPair, type RandomSource, type VendorPki, concatBytes, createVendorPki, p384KeyPair, toHex, utf8,
 } from '../crypto/index.ts';
 import { EmuError } from '../errors.ts';
-import { firmwareDigestHex, signFirmware } from './firmware.ts';
+import { firmwareDigest, signFirmware } from './firmware.ts';
 import { type DeviceProfile, deviceProfile } from './flavours.ts';
 import { bootRomImage, measurementMap, measurementRecords } from './measurements.ts';
 import type { AcceleratorFlavour, DeviceMode, FirmwareImage } from './types.ts';
@@ -80,6 +80,9 @@ export function createVendor(random: RandomSource, flavour: AcceleratorFlavour):
   const currentVersion = `${CURRENT_SVN}.2.0`;
   const vulnerable = sign(vulnerableVersion, VULNERABLE_SVN, firmwareCode(random, profile, vulnerableVersion));
   const current = sign(currentVersion, CURRENT_SVN, firmwareCode(random, profile, currentVersion));
+  // Taken now: the manifest describes the release as signed, whatever a holder of the catalogue does to its bytes later.
+  const currentDigest = firmwareDigest(current);
+  const digestHex = toHex(currentDigest);
 
   const vendor: Vendor = {
     flavour,
@@ -91,8 +94,7 @@ export function createVendor(random: RandomSource, flavour: AcceleratorFlavour):
     minSvn: CURRENT_SVN,
     firmware: { current, vulnerable },
     referenceManifest(mode: DeviceMode = 'confidential'): ReferenceManifest {
-      const digestHex = firmwareDigestHex(current);
-      const records = measurementRecords({ profile, romImage, firmwareDigest: Uint8Array.from(Buffer.from(digestHex, 'hex')), mode });
+      const records = measurementRecords({ profile, romImage, firmwareDigest: currentDigest.slice(), mode });
       return {
         flavour, mode, firmwareVersion: current.version, firmwareDigestHex: digestHex,
         measurements: measurementMap(records), minSvn: CURRENT_SVN, rootDer: pki.root.der.slice(),
