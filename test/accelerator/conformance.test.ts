@@ -170,7 +170,7 @@ describe.each(['gpu', 'trainium'] as const)('accelerator conformance: %s', (flav
     expect(open.perfCounters()).not.toBeNull();
   });
 
-  it('refuses a rollback with the fuse (negative control: fuse off boots it, and only attestation can tell)', () => {
+  it('refuses a rollback with the fuse and a modified image (negative control: fuse off boots it, and only attestation can tell)', () => {
     const device = makeDevice(flavour);
     device.stageFirmware(vendor.firmware.vulnerable);
     try {
@@ -180,6 +180,12 @@ describe.each(['gpu', 'trainium'] as const)('accelerator conformance: %s', (flav
       expect(isEmuError(error, 'DEV_BOOT_REFUSED')).toBe(true);
     }
     expect(attest(device, vendor).claims.svn).toBe(3);
+    // DEV-04: a modified image, unsigned or re-signed by a key that is not the vendor's, never boots.
+    for (const signing of ['unsigned', 'foreign-key'] as const) {
+      device.stageFirmware(vendor.modifiedImage(vendor.firmware.current, Uint8Array.of(0xcc), signing, new Prng(4, signing)));
+      expectCode(() => device.reset(), 'DEV_BOOT_REFUSED');
+    }
+    expect(device.firmware().digestHex).toBe(vendor.referenceManifest().firmwareDigestHex);
 
     const unfused = makeDevice(flavour, { defences: { antiRollbackFuse: false } });
     unfused.stageFirmware(vendor.firmware.vulnerable);
