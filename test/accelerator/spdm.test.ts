@@ -10,6 +10,7 @@ import {
 } from '../../src/crypto/index.ts';
 import { emuErrorFrom, expectCode } from '../helpers/errors.ts';
 import { AT_MS, makeDevice, relay, requesterFor } from './spdm-helpers.ts';
+import { buildCertChain, splitCertChain } from '../../src/crypto/index.ts';
 
 const nonce = new Uint8Array(32).fill(0x42);
 
@@ -204,5 +205,41 @@ describe('a relay in the middle', () => {
     // Negative control: a fresh report of the current state binds again.
     requester.measurements(nonce);
     expect(requester.keyExchange(parseCertificate(chain[4]!).p384PublicKey!).exportMaster.length).toBe(48);
+  });
+
+  it('a VERSION without 1.1 or CAPABILITIES without KEY_EX are refused by the requester', () => {
+    const noV11 = relay(makeDevice(13).responder, {
+      response: (m) => (m[2] === SpdmCode.VERSION ? Uint8Array.from([...m.subarray(0, m.length - 2), 0x00, 0x12]) : m),
+    });
+    expectCode(() => requesterFor(13, noV11.transport).negotiate(), 'SPDM_UNSUPPORTED_VERSION');
+    const noKeyEx = relay(makeDevice(13).responder, {
+      response: (m) => {
+        if (m[2] !== SpdmCode.CAPABILITIES) return m;
+        const out = m.slice();
+        out[1 + 9] = out[1 + 9]! & ~0x02; // flags bit 9 (KEY_EX) lives in the second flags byte
+        return out;
+      },
+    });
+    expectCode(() => requesterFor(13, noKeyEx.transport).negotiate(), 'SPDM_MISSING_CAPABILITY');
+  });
+
+  it('the chain travels in bounded portions, and a chain whose RootHash lies is refused', () => {
+    const device = makeDevice(14);
+    const link = relay(device.responder);
+    const requester = requesterFor(14, link.transport);
+    requester.negotiate();
+    requester.certificateChain();
+    const portions = link.frames.filter((f) => f.response[2] === SpdmCode.CERTIFICATE).map((f) => f.response.length - 9);
+    expect(portions.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...portions)).toBeLessThanOrEqual(1024);
+    // The chain buffer itself: a RootHash that is not the first certificate's, a wrong Length.
+    const buffer = buildCertChain(device.chainDer);
+    expect(splitCertChain(buffer).map(toHex)).toEqual(device.chainDer.map(toHex));
+    const badRoot = buffer.slice();
+    badRoot[10] = badRoot[10]! ^ 0x01;
+    expectCode(() => splitCertChain(badRoot), 'SPDM_CHAIN_DIGEST_MISMATCH');
+    const badLength = buffer.slice();
+    badLength[0] = badLength[0]! ^ 0x01;
+    expectCode(() => splitCertChain(badLength), 'SPDM_MALFORMED');
   });
 });
