@@ -99,6 +99,7 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     });
     this.#remeasure();
     this.#hooks = this.#makeHooks();
+    hooksForTests.set(this, this.#hooks);
   }
 
   get mode(): DeviceMode { return this.#mode; }
@@ -233,11 +234,6 @@ export class EmulatedAccelerator implements AcceleratorDevice {
     this.#peers.set(peerDeviceId, peerInbound);
   }
 
-  /** Test hook (not exported by the folder's index): the hooks the SPDM responder calls. */
-  spdmHooksForTest(): SpdmResponderHooks {
-    return this.#hooks;
-  }
-
   #gate(principal: Principal): void {
     if (principal !== 'enclave' && principal !== 'parent') throw new EmuError('ACCEL_BAD_PRINCIPAL', 'unknown principal');
     if (this.#mode === 'off') return; // a plain device belongs to whoever holds the PCIe function
@@ -308,6 +304,16 @@ export class EmulatedAccelerator implements AcceleratorDevice {
       },
     };
   }
+}
+
+// Test hook: the folder's index does not export it, so only tests (and nothing in another folder) reach it.
+const hooksForTests = new WeakMap<EmulatedAccelerator, SpdmResponderHooks>();
+
+/** The hooks the SPDM responder calls, for tests that drive a session without the SPDM engine. */
+export function spdmHooksForTest(device: EmulatedAccelerator): SpdmResponderHooks {
+  const hooks = hooksForTests.get(device);
+  assert(hooks !== undefined, 'not a device made by createAcceleratorDevice');
+  return hooks;
 }
 
 export function createAcceleratorDevice(options: AcceleratorDeviceOptions): EmulatedAccelerator {

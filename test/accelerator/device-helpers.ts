@@ -3,6 +3,7 @@ import {
   type AcceleratorDefences, type AcceleratorFlavour, type DeviceCommand, type LockstepLimits, type Vendor,
   type EmulatedAccelerator, LockstepChannel, createAcceleratorDevice, createVendor, encodeDeviceCommand,
 } from '../../src/accelerator/index.ts';
+import { spdmHooksForTest } from '../../src/accelerator/device.ts';
 import { isEmuError } from '../../src/errors.ts';
 import { Prng } from '../../src/sim/index.ts';
 
@@ -38,7 +39,7 @@ export function makeDevice(
 /** A session installed straight through the responder hooks (the SPDM engine is tested on its own). */
 export function hookSession(device: EmulatedAccelerator, sessionId = 0x1234_5678, limits?: LockstepLimits) {
   const exportMaster = new Uint8Array(48).map((_, i) => (i * 13 + sessionId) & 0xff);
-  const hooks = device.spdmHooksForTest();
+  const hooks = spdmHooksForTest(device);
   hooks.onSessionEstablished({ sessionId, exportMaster });
   return {
     sessionId,

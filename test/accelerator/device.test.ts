@@ -4,6 +4,7 @@ import {
   type Descriptor, plainCopyNs,
 } from '../../src/accelerator/index.ts';
 import { MiB, expectCode, hookSession, makeDevice, pattern, same } from './device-helpers.ts';
+import { spdmHooksForTest } from '../../src/accelerator/device.ts';
 
 function readyDevice(options: Parameters<typeof makeDevice>[1] = {}) {
   const device = makeDevice('gpu', options);
@@ -108,7 +109,7 @@ describe('sessions and the ready gate', () => {
     expectCode(() => device.submit('enclave', d), 'ACCEL_NOT_READY');
     const first = hookSession(device, 1);
     expectCode(() => device.submit('enclave', d), 'ACCEL_NOT_READY');
-    const hooks = device.spdmHooksForTest();
+    const hooks = spdmHooksForTest(device);
     hooks.onSessionEstablished({ sessionId: 2, exportMaster: new Uint8Array(48).fill(9) }); // a second holder
     expectCode(() => hooks.onSecuredCommand(2, Uint8Array.of(0x01)), 'DEV_NOT_SESSION');
     expect(device.isReady).toBe(false);

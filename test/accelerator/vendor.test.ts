@@ -7,6 +7,7 @@ import {
 import {
   fromHex, parseCertificate, parseSpdmMeasurements, readDiceTcbInfo, toHex, verifyCertificateChain,
 } from '../../src/crypto/index.ts';
+import { spdmHooksForTest } from '../../src/accelerator/device.ts';
 import { Prng } from '../../src/sim/index.ts';
 import { expectCode, hookSession, makeDevice, vendorFor } from './device-helpers.ts';
 
@@ -48,14 +49,14 @@ describe('device identity, boot ROM and fuses', () => {
     const b = makeDevice('trainium', { seed: 21 });
     const c = makeDevice('trainium', { seed: 22 });
     expect(a.deviceId).toBe(b.deviceId);
-    expect(a.spdmHooksForTest().identity().chainDer.map(toHex)).toEqual(b.spdmHooksForTest().identity().chainDer.map(toHex));
+    expect(spdmHooksForTest(a).identity().chainDer.map(toHex)).toEqual(spdmHooksForTest(b).identity().chainDer.map(toHex));
     expect(c.deviceId).not.toBe(a.deviceId);
   });
 
   it('chains root → CAs → identity (serial = device id) → alias with the running FWID and svn', () => {
     const device = makeDevice('gpu');
     const vendor = vendorFor('gpu');
-    const identity = device.spdmHooksForTest().identity();
+    const identity = spdmHooksForTest(device).identity();
     expect(identity.chainDer).toHaveLength(5);
     expect(toHex(identity.chainDer[0]!)).toBe(toHex(vendor.rootDer));
     const leafFirst = identity.chainDer.slice(1).reverse().map((der) => parseCertificate(der));
@@ -70,7 +71,7 @@ describe('device identity, boot ROM and fuses', () => {
     const device = makeDevice('gpu');
     const vendor = vendorFor('gpu');
     const before = device.firmware();
-    const aliasBefore = toHex(device.spdmHooksForTest().identity().chainDer[4]!);
+    const aliasBefore = toHex(spdmHooksForTest(device).identity().chainDer[4]!);
     device.stageFirmware(vendor.firmware.vulnerable);
     expectCode(() => device.reset(), 'DEV_BOOT_REFUSED');
     expect(device.firmware()).toEqual(before);
@@ -78,14 +79,14 @@ describe('device identity, boot ROM and fuses', () => {
     device.stageFirmware(vendor.modifiedImage(vendor.firmware.current, Uint8Array.of(1), 'foreign-key', new Prng(2, 'x')));
     expectCode(() => device.reset(), 'DEV_BOOT_REFUSED');
     expect(device.firmware()).toEqual(before);
-    expect(toHex(device.spdmHooksForTest().identity().chainDer[4]!)).toBe(aliasBefore);
+    expect(toHex(spdmHooksForTest(device).identity().chainDer[4]!)).toBe(aliasBefore);
     const next = vendor.release({ version: '4.0.0', svn: 4, code: Uint8Array.of(1, 2, 3) });
     device.stageFirmware(next);
     expect(device.reset().epoch).toBe(3);
     expect(device.firmware().svn).toBe(4);
     expect(device.fuseMinSvn).toBe(4);
     // The new firmware has a new alias key: DICE makes the firmware change visible in the leaf itself.
-    const leaf = device.spdmHooksForTest().identity();
+    const leaf = spdmHooksForTest(device).identity();
     expect(toHex(leaf.chainDer[4]!)).not.toBe(aliasBefore);
     device.stageFirmware(vendor.firmware.current); // svn 3 < fuse 4 now
     expectCode(() => device.reset(), 'DEV_BOOT_REFUSED');
@@ -96,7 +97,7 @@ describe('device identity, boot ROM and fuses', () => {
     device.stageFirmware(vendorFor('gpu').firmware.vulnerable);
     device.reset();
     expect(device.firmware().svn).toBe(1);
-    const claims = readOpaqueClaims(device.spdmHooksForTest().opaque());
+    const claims = readOpaqueClaims(spdmHooksForTest(device).opaque());
     expect(claims.svn).toBe(1);
     expect(claims.measurementChangeCounts[MEASUREMENT_INDEX.firmware - 1]).toBe(1);
   });
@@ -106,14 +107,14 @@ describe('measurements and opaque data', () => {
   it('match the reference manifest in confidential mode and change with the mode', () => {
     const device = makeDevice('trainium');
     const manifest = vendorFor('trainium').referenceManifest();
-    const measured = new Map(device.spdmHooksForTest().measurements().map((r) => [r.index, toHex(r.digest)]));
+    const measured = new Map(spdmHooksForTest(device).measurements().map((r) => [r.index, toHex(r.digest)]));
     expect(measured).toEqual(manifest.measurements);
     device.setPendingMode('devtools');
     device.reset();
-    const after = new Map(device.spdmHooksForTest().measurements().map((r) => [r.index, toHex(r.digest)]));
+    const after = new Map(spdmHooksForTest(device).measurements().map((r) => [r.index, toHex(r.digest)]));
     expect(after.get(MEASUREMENT_INDEX.mode)).not.toBe(manifest.measurements.get(MEASUREMENT_INDEX.mode));
     expect(after.get(MEASUREMENT_INDEX.firmware)).toBe(manifest.measurements.get(MEASUREMENT_INDEX.firmware));
-    const claims = readOpaqueClaims(device.spdmHooksForTest().opaque());
+    const claims = readOpaqueClaims(spdmHooksForTest(device).opaque());
     expect(claims).toMatchObject({ mode: 'devtools', svn: 3, firmwareVersion: '3.2.0', linkMode: 'encrypted' });
     expect(claims.measurementChangeCounts[MEASUREMENT_INDEX.mode - 1]).toBe(1);
   });
@@ -124,7 +125,7 @@ describe('measurements and opaque data', () => {
     const types = parseOpaqueTlvs(opaque).map((t) => t.type);
     expect(types).toContain(OPAQUE_TYPE.fwid);
     expectCode(() => readOpaqueClaims(opaque), 'DEV_BAD_OPAQUE'); // NVIDIA's report carries no emulator mode claim
-    const ours = makeDevice('gpu').spdmHooksForTest().opaque();
+    const ours = spdmHooksForTest(makeDevice('gpu')).opaque();
     expectCode(() => parseOpaqueTlvs(ours.subarray(0, ours.length - 1)), 'DEV_BAD_OPAQUE');
     const doubled = new Uint8Array([...ours, ...ours.subarray(0, 4 + 3)]);
     expectCode(() => readOpaqueClaims(doubled), 'DEV_BAD_OPAQUE');
@@ -153,7 +154,7 @@ describe('device commands', () => {
   it('a malformed command through the session changes nothing', () => {
     const device = makeDevice('gpu');
     const session = hookSession(device);
-    expectCode(() => device.spdmHooksForTest().onSecuredCommand(session.sessionId, Uint8Array.of(0x01, 0xff)), 'DEV_BAD_COMMAND');
+    expectCode(() => spdmHooksForTest(device).onSecuredCommand(session.sessionId, Uint8Array.of(0x01, 0xff)), 'DEV_BAD_COMMAND');
     expect(device.isReady).toBe(false);
   });
 });
