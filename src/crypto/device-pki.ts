@@ -37,7 +37,8 @@ export interface VendorPkiOptions {
 export const VENDOR_NOT_BEFORE_MS = Date.UTC(2020, 0, 1);
 export const VENDOR_NOT_AFTER_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 const UNIT = 'emulated';
-const NAME_PATTERN = /^[\x20-\x7e]{1,48}$/;
+// No RDN specials (, = + ; \ " < >): the alias reads the organization back from the identity's subject text.
+const NAME_PATTERN = /^[A-Za-z0-9 ._()-]{1,48}$/;
 const DEVICE_ID_PATTERN = /^[0-9a-f]{2,40}$/;
 const OID_SERIAL_NUMBER = '2.5.4.5';
 const OID_ORGANIZATION = '2.5.4.10';
@@ -94,7 +95,7 @@ function issueVendorCa(random: RandomSource, issuer: IssuedCertificate, subject:
 const productOf = new WeakMap<VendorPki, string>();
 
 export function createVendorPki(random: RandomSource, options: VendorPkiOptions): VendorPki {
-  if (!NAME_PATTERN.test(options.vendor)) badInput('vendor must be 1..48 printable ASCII characters');
+  if (!NAME_PATTERN.test(options.vendor)) badInput('vendor must be 1..48 letters, digits, spaces or ._()-');
   if (!/^[A-Za-z0-9-]{1,16}$/.test(options.product)) badInput('product must be 1..16 letters, digits or dashes');
   const root = issueSelfSignedCa(random, {
     subject: [
