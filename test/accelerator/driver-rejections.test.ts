@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type EmulatedAccelerator, MEASUREMENT_INDEX, VULNERABLE_SVN, createSpdmRequester,
-} from '../../src/accelerator/index.ts';
-import { Prng } from '../../src/sim/index.ts';
-import {
-  driverFor, endorse, endorserFor, expectCode, makeDevice, portFor, tinyModelFile, vendorFor,
-} from './driver-helpers.ts';
+import { type EmulatedAccelerator, MEASUREMENT_INDEX, VULNERABLE_SVN } from '../../src/accelerator/index.ts';
+import { driverFor, endorse, endorserFor, expectCode, makeDevice, portFor, vendorFor } from './driver-helpers.ts';
 
 /**
  * Each refusal of the driver's policy, and beside it the negative control: the same attack with that one defence
@@ -57,6 +52,23 @@ describe('driver refuses a device whose evidence fails', () => {
       },
     });
     expectCode(() => driverFor('trainium', 'confidential').attach(port), 'DEVICE_SIGNATURE_INVALID');
+    expect(device.isReady).toBe(false);
+  });
+
+  it('Trainium: a genuine endorsement of another device, or none at all, is refused (DEVICE_ENDORSEMENT_INVALID)', () => {
+    const device = makeDevice({ flavour: 'trainium' });
+    const other = makeDevice({ flavour: 'trainium', index: 1 });
+    const { port } = portFor(device, { endorse: (nonce) => endorse(other, nonce) });
+    expectCode(() => driverFor('trainium', 'confidential').attach(port), 'DEVICE_ENDORSEMENT_INVALID');
+    const { endorsement: _dropped, ...withoutEndorsement } = portFor(device).port;
+    expectCode(() => driverFor('trainium', 'confidential').attach(withoutEndorsement), 'DEVICE_ENDORSEMENT_INVALID');
+    expect(device.isReady || other.isReady).toBe(false);
+  });
+
+  it('the enclave\'s image, not the host, decides the trust model: a GPU port claiming to be platform-mediated is refused', () => {
+    const device = makeDevice({ flavour: 'gpu' });
+    const port = { ...portFor(device).port, trustModel: 'platform-mediated-assumed' as const, endorsement: () => new Uint8Array(8) };
+    expectCode(() => driverFor('gpu', 'confidential').attach(port), 'DEVICE_TRUST_MODEL_MISMATCH');
     expect(device.isReady).toBe(false);
   });
 
