@@ -62,9 +62,11 @@ function adoptStranger(ctx: GroupContext, device: AttachedDevice): DeviceLink {
 function issuePair(ctx: GroupContext, a: DeviceLink, b: DeviceLink): void {
   const idA = a.port.deviceId;
   const idB = b.port.deviceId;
-  ctx.pairFormed(idA, idB);
   // Plain devices (mode off) have no sessions and no keys: their link carries plaintext, as their mode says.
-  if (ctx.path === 'plain') return;
+  if (ctx.path === 'plain') {
+    ctx.pairFormed(idA, idB);
+    return;
+  }
   const secret = ctx.random.bytes(LINK_SECRET_BYTES_MIN);
   try {
     sendCommand(a, { command: 'SET_PEER_KEY', peerDeviceId: idB, linkSecret: secret });
@@ -72,5 +74,6 @@ function issuePair(ctx: GroupContext, a: DeviceLink, b: DeviceLink): void {
   } finally {
     wipe(secret);
   }
+  ctx.pairFormed(idA, idB);
   ctx.emit('driver.group.pair', { deviceA: idA, deviceB: idB });
 }
