@@ -50,8 +50,9 @@ export class RequesterSession implements SpdmSecuredSession {
   /** One sealed request, one reply opened at the expected sequence number. */
   #exchange(message: Uint8Array): Uint8Array {
     if (!this.#open) throw new EmuError('SPDM_SESSION_CLOSED', 'the SPDM session has ended', { sessionId: this.sessionId });
-    const raw = this.#transport(spdmFrame(SPDM_FRAME_SECURED, this.#send.seal(this.sessionId, message)));
+    const sealed = spdmFrame(SPDM_FRAME_SECURED, this.#send.seal(this.sessionId, message));
     try {
+      const raw = this.#transport(sealed);
       if (raw.length > 1 && raw[0] === SPDM_FRAME_PLAIN && isSpdmError(raw.subarray(1))) {
         throw errorResponse(raw.subarray(1), 'secured request');
       }

@@ -192,9 +192,10 @@ export class SpdmRequesterMachine implements SpdmRequester {
       opaque: new Uint8Array(0),
     });
     let shared: Uint8Array;
+    let rsp: ReturnType<typeof decodeKeyExchangeRsp>;
     const transcript = new SessionTranscript(vca, chainHash).append(request);
-    const rsp = decodeKeyExchangeRsp(this.#exchange(request, SpdmCode.KEY_EXCHANGE_RSP, 'KEY_EXCHANGE'), true);
     try {
+      rsp = decodeKeyExchangeRsp(this.#exchange(request, SpdmCode.KEY_EXCHANGE_RSP, 'KEY_EXCHANGE'), true);
       if (rsp.mutAuthRequested !== 0) throw new EmuError('SPDM_UNSUPPORTED_ALGORITHM', 'mutual authentication is not supported');
       if (!p384Verify(rsp.signature, transcript.with(rsp.partial), responderLeafPublicKey)) {
         throw new EmuError('SPDM_BAD_SIGNATURE', 'KEY_EXCHANGE_RSP is not signed by the attested leaf key over this transcript');
