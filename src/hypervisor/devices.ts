@@ -1,5 +1,5 @@
 import type { AcceleratorDevice, EnclaveDevicePort, ResetReport } from '../accelerator/index.ts';
-import { EmuError } from '../errors.ts';
+import { EmuError, isEmuError } from '../errors.ts';
 import type { AuditLog, Simulator, TraceValue } from '../sim/index.ts';
 import type { HypervisorDefences } from './defences.ts';
 import {
@@ -55,6 +55,20 @@ export interface DeviceHostContext {
   readonly endorse: (device: AcceleratorDevice, nonce: Uint8Array) => Uint8Array;
   /** The vendor root becomes one the Nitro controller verifies device evidence against. */
   readonly trustVendorRoot: (der: Uint8Array) => void;
+}
+
+/**
+ * A reset whose staged firmware the boot ROM refused still scrubbed and ended every session (the old image keeps
+ * running): for a release that is a completed reset, so teardown never stops halfway because of someone's bad image.
+ */
+function resetRefusingNothing(device: AcceleratorDevice): ResetReport {
+  try {
+    return device.reset();
+  } catch (error) {
+    const report = isEmuError(error, 'DEV_BOOT_REFUSED') ? (error.details?.['report'] as ResetReport | undefined) : undefined;
+    if (report === undefined) throw error;
+    return report;
+  }
 }
 
 function codeOf(error: unknown): string {
@@ -133,17 +147,17 @@ export class HostDevices {
    * Ends an assignment: the device is reset (scrubbed, keys wiped, sessions ended) before anyone may assign it
    * again. With `deviceResetOnReassign` off it keeps whatever it held (the CT-03/OP-10 negative control).
    */
-  release(deviceId: string, actor = 'control-plane'): ResetReport | null {
+  release(deviceId: string, actor = 'control-plane', audited = true): ResetReport | null {
     return this.#controlPlane('device.release', { deviceId }, () => {
       const record = this.#record(deviceId);
       if (record.enclaveId === null) throw new EmuError('HOST_DEVICE_NOT_ASSIGNED', `device ${deviceId} is not assigned`, { deviceId });
-      const report = this.#context.defences.deviceResetOnReassign ? record.device.reset() : null;
+      const report = this.#context.defences.deviceResetOnReassign ? resetRefusingNothing(record.device) : null;
       const enclaveId = record.enclaveId;
       record.enclaveId = null;
       record.instanceId = null;
       this.#context.sim.record('host.device-released', { deviceId, enclaveId, reset: report !== null, scrubbedPages: report?.scrubbedPages ?? 0 });
       return report;
-    }, actor);
+    }, actor, audited);
   }
 
   /** Every device assigned to an enclave (at its termination they are all released). */
@@ -246,15 +260,15 @@ export class HostDevices {
   }
 
   /** Control-plane actions are in the host's log before they act, like instance placement. */
-  #controlPlane<T>(action: string, details: Record<string, TraceValue>, run: () => T, actor = 'control-plane'): T {
-    const log = this.#context.log();
-    log.append(actor, action, 'attempt', details);
+  #controlPlane<T>(action: string, details: Record<string, TraceValue>, run: () => T, actor = 'control-plane', audited = true): T {
+    const log = audited ? this.#context.log() : undefined;
+    log?.append(actor, action, 'attempt', details);
     try {
       const result = run();
-      log.append(actor, action, 'ok', details);
+      log?.append(actor, action, 'ok', details);
       return result;
     } catch (error) {
-      log.append(actor, action, 'error', { ...details, code: codeOf(error) });
+      log?.append(actor, action, 'error', { ...details, code: codeOf(error) });
       throw error;
     }
   }

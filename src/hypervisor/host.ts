@@ -222,7 +222,7 @@ export class Host {
     }
     record.runtime.terminate();
     // Its devices are reset before anything else may be assigned them (teardown, DESIGN.md §1 step 11).
-    for (const deviceId of this.#devices.assignedTo(enclaveId)) this.#devices.release(deviceId, 'hypervisor');
+    for (const deviceId of this.#devices.assignedTo(enclaveId)) this.#devices.release(deviceId, actor, actor !== 'operator' || this.#trail.operatorAudited);
     if (actor === 'operator' && !this.defences.noCrashDumps) writeCoreDump(this.sim, this.memory, record);
     record.parent.vsock.detach(record.cid);
     if (this.defences.scrubOnRelease) this.memory.scrub(record.frames);

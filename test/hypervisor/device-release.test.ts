@@ -30,3 +30,31 @@ describe('release resets the device before reassignment (CT-03, OP-10)', () => {
     expect(leftover).toEqual(CANARY);
   });
 });
+
+describe('release during teardown', () => {
+  it('completes even when the staged firmware is refused at the reset: the scrub happened, the old image runs', () => {
+    const { host, enclave, otherEnclave, coTenant, makeDevice, vendor } = deviceHost();
+    const device = makeDevice(1, 'off');
+    host.installAccelerator(device, { vendorRootDer: vendor.rootDer });
+    host.assignDevice(device.deviceId, enclave.enclaveId);
+    plainCopyIn(host, enclave.enclaveId, device.deviceId, CANARY);
+    device.stageFirmware(vendor.firmware.vulnerable);
+    const report = host.releaseDevice(device.deviceId);
+    expect(report!.scrubbedPages).toBeGreaterThan(0);
+    expect(device.firmware().version).toBe(vendor.firmware.current.version);
+    expect(device.drainEvents().map((e) => e.kind)).toContain('BOOT_REFUSED');
+    host.assignDevice(device.deviceId, otherEnclave.enclaveId);
+    expect(host.parentDeviceView(coTenant.instanceId, device.deviceId).mgmtRead(0, CANARY.length)).toEqual(new Uint8Array(CANARY.length));
+  });
+
+  it("an operator's kill releases the enclave's devices; audited like the kill itself", () => {
+    for (const auditBeforeEffect of [true, false]) {
+      const { host, enclave, device } = deviceHost({ off: { auditBeforeEffect } });
+      host.assignDevice(device.deviceId, enclave.enclaveId);
+      host.operator.killEnclave(enclave.enclaveId);
+      expect(host.devices[0]!.enclaveId).toBeNull();
+      const logged = host.audit.entries.some((e) => e.action === 'device.release');
+      expect(logged, `auditBeforeEffect ${auditBeforeEffect}`).toBe(auditBeforeEffect);
+    }
+  });
+});
