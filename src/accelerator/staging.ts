@@ -9,6 +9,7 @@ export class StagingBuffers {
   readonly slotsMax: number;
   readonly slotBytesMax: number;
   private readonly slots = new Map<number, Uint8Array>();
+  private readonly watchers: ((slot: number, bytes: Uint8Array) => void)[] = [];
 
   constructor(slotsMax: number, slotBytesMax: number) {
     this.slotsMax = slotsMax;
@@ -22,7 +23,18 @@ export class StagingBuffers {
         bytes: bytes.length, slotBytesMax: this.slotBytesMax,
       });
     }
-    this.slots.set(slot, bytes.slice());
+    const stored = bytes.slice();
+    this.slots.set(slot, stored);
+    for (const watcher of this.watchers) watcher(slot, stored.slice());
+  }
+
+  /**
+   * These slots are host memory: whoever owns that memory can snapshot it at any instant. A watcher sees every
+   * write as it lands (the host wires the parent's ledger here), whoever wrote it: driver, device or parent.
+   */
+  watch(watcher: (slot: number, bytes: Uint8Array) => void): void {
+    if (this.watchers.length >= 8) throw new EmuError('ACCEL_TOO_MANY_WATCHERS', 'at most 8 watchers per set of slots');
+    this.watchers.push(watcher);
   }
 
   read(slot: number): Uint8Array {

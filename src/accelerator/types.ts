@@ -93,6 +93,8 @@ export interface HostVisibleSlots {
   readonly slotBytesMax: number;
   read(slot: number): Uint8Array;
   write(slot: number, bytes: Uint8Array): void;
+  /** Every write as it lands (these slots are host memory, so the host's owner sees them). */
+  watch?(watcher: (slot: number, bytes: Uint8Array) => void): void;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DEFAULT_DRIVER_DEFENCES, type DriverDefences } from '../accelerator/index.ts';
 import { pemToDer } from '../crypto/index.ts';
 import { EmuError } from '../errors.ts';
 
@@ -21,6 +22,8 @@ export interface ParsedDevicePolicy {
   readonly minSvn: number;
   readonly vendorRootsDer: Readonly<Partial<Record<Flavour, Uint8Array>>>;
   readonly referenceMeasurements: Readonly<Partial<Record<Flavour, ReadonlyMap<number, string>>>>;
+  /** Driver checks this (weaker, differently measured) image skips: negative controls only. */
+  readonly driverDefences: DriverDefences;
 }
 
 function bad(message: string): EmuError {
@@ -55,9 +58,17 @@ export function parseDevicePolicy(json: string): ParsedDevicePolicy {
   }
   if (!isRecord(raw)) throw bad('not an object');
   for (const key of Object.keys(raw)) {
-    if (!['requiredMode', 'minSvn', 'vendors'].includes(key)) throw bad(`unknown key ${key}`);
+    if (!['requiredMode', 'minSvn', 'vendors', 'checksOff'].includes(key)) throw bad(`unknown key ${key}`);
   }
-  const { requiredMode, minSvn, vendors } = raw;
+  const { requiredMode, minSvn, vendors, checksOff } = raw;
+  const driverDefences: Record<string, boolean> = { ...DEFAULT_DRIVER_DEFENCES };
+  if (checksOff !== undefined) {
+    if (!Array.isArray(checksOff)) throw bad('checksOff must be a list of driver check names');
+    for (const name of checksOff) {
+      if (typeof name !== 'string' || !(name in DEFAULT_DRIVER_DEFENCES)) throw bad(`unknown driver check ${JSON.stringify(name)}`);
+      driverDefences[name] = false;
+    }
+  }
   if (!MODES.includes(requiredMode as Mode)) throw bad(`requiredMode must be one of ${MODES.join(', ')}`);
   if (!Number.isSafeInteger(minSvn) || (minSvn as number) < 0) throw bad('minSvn must be a non-negative integer');
   if (!isRecord(vendors) || Object.keys(vendors).length === 0) throw bad('vendors must name at least one flavour');
@@ -72,5 +83,11 @@ export function parseDevicePolicy(json: string): ParsedDevicePolicy {
     roots[flavour as Flavour] = ders[0]!;
     references[flavour as Flavour] = parseReference(flavour, entry['reference']);
   }
-  return { requiredMode: requiredMode as Mode, minSvn: minSvn as number, vendorRootsDer: roots, referenceMeasurements: references };
+  return {
+    requiredMode: requiredMode as Mode,
+    minSvn: minSvn as number,
+    vendorRootsDer: roots,
+    referenceMeasurements: references,
+    driverDefences: driverDefences as unknown as DriverDefences,
+  };
 }

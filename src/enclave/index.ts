@@ -79,6 +79,8 @@ export { NsmClient, type NsmTransport } from './nsm-client.ts';
 export { ENCLAVE_APP_SYNC_TIMEOUT_MS, runEnclaveApp } from './realm.ts';
 export { type LoadedEnclaveImage, loadEnclaveImage } from './image-loader.ts';
 export { EnclaveRuntime, type EnclaveBootOptions, type EnclaveMemory, type EnclaveRunState } from './runtime.ts';
+export { promptTokens, NEW_TOKENS_MAX } from './runtime-accel.ts';
+export { parseDevicePolicy, DEVICE_POLICY_FILE, type ParsedDevicePolicy } from './device-policy.ts';
 export type { EnclaveAbi, AbiConnection, EnclaveLibrary, SecureChannelConnectOptions } from './runtime-abi.ts';
 export { type MonotonicCounter, PlatformCounters } from './runtime-counter.ts';
 export { KMS_SERVER_NAME_PATTERN, defaultAppKeysFromSeed, seededRandomSource } from './runtime-library.ts';

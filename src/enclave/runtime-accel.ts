@@ -92,10 +92,11 @@ export function createEnclaveAccelerators(options: AcceleratorRuntimeOptions): E
       if (driver !== undefined) throw new EmuError('ACCEL_ALREADY_ATTACHED', 'the accelerators are attached already');
       const ports = options.ports();
       if (ports.length === 0) throw new EmuError('ACCEL_NO_DEVICE', `${enclaveId} has no accelerator assigned`);
-      const policy = parseDevicePolicy(String(policyJson));
+      const { driverDefences, ...policy } = parseDevicePolicy(String(policyJson));
       const trust = options.platformTrust();
       const created = createAcceleratorDriver({
         random: options.random(),
+        defences: driverDefences,
         policy: { ...policy, nitroRootDer: trust.nitroRootDer, atMs: trust.atMs },
         path,
         onEvent: record,

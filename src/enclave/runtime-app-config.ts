@@ -6,9 +6,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { EmuError } from '../errors.ts';
-import { utf8 } from '../crypto/index.ts';
+import { sha256Hex, utf8 } from '../crypto/index.ts';
 import { defaultEnclaveImage, readAppFolder } from './app-folder.ts';
-import { buildEnclaveImage } from './image.ts';
+import { buildEnclaveImage, type AppFile } from './image.ts';
 
 export interface AppDefences {
   readonly kmsChannelPinned: boolean;
@@ -61,15 +61,23 @@ export function appConfigBytes(defences: AppDefences): Uint8Array {
 
 const cache = new Map<string, Uint8Array>();
 
-/** The default app with this config: a different image (and PCR0) per combination of switches, built once per process. */
-export function enclaveImageForAppDefences(defences: AppDefences): Uint8Array {
+/**
+ * The default app with this config: a different image (and PCR0) per combination of switches, built once per process.
+ * `replacedFiles` swap other measured files (e.g. a weaker `device-policy.json` for a negative control); each
+ * replacement must name a file the app already has.
+ */
+export function enclaveImageForAppDefences(defences: AppDefences, replacedFiles: readonly AppFile[] = []): Uint8Array {
   const config = appConfigBytes(defences);
-  const key = APP_DEFENCE_NAMES.map((n) => (defences[n] ? '1' : '0')).join('');
-  if (!key.includes('0')) return defaultEnclaveImage();
+  const replaced = new Map(replacedFiles.map((f) => [f.path, f.data] as const));
+  const key = [APP_DEFENCE_NAMES.map((n) => (defences[n] ? '1' : '0')).join(''), ...[...replaced].map(([p, d]) => `${p}:${sha256Hex(d)}`).sort()].join('|');
+  if (!key.includes('0') && replaced.size === 0) return defaultEnclaveImage();
   let image = cache.get(key);
   if (image === undefined) {
     const folder = readAppFolder(fileURLToPath(new URL('./default-app/', import.meta.url)));
-    const files = folder.files.map((f) => (f.path === APP_CONFIG_FILE ? { path: f.path, data: config } : f));
+    for (const path of replaced.keys()) {
+      if (!folder.files.some((f) => f.path === path)) throw new EmuError('APP_CONFIG_BAD', `the default app has no ${path} to replace`);
+    }
+    const files = folder.files.map((f) => (f.path === APP_CONFIG_FILE ? { path: f.path, data: config } : { path: f.path, data: replaced.get(f.path) ?? f.data }));
     image = buildEnclaveImage({ appFiles: files, entry: folder.entry, name: 'nitro-emu-default-app', version: '1.0' });
     cache.set(key, image);
   }

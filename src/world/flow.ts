@@ -13,6 +13,8 @@ import {
   type LaunchedEnclave,
 } from './phases.ts';
 import { DOCUMENT_MAX_AGE_MS, type World } from './world.ts';
+import { acceleratorSummary, describeAcceleratorStep, describeAcceleratorTeardown } from './device-flow.ts';
+import { probeAccelerators } from './device-probes.ts';
 
 export interface FlowStep {
   readonly step: number;
@@ -43,6 +45,8 @@ export interface FlowReport {
   readonly invariants: Readonly<Record<string, InvariantVerdict>>;
   readonly leaks: readonly Leak[];
   readonly ledger: Readonly<Record<string, PrincipalSummary>>;
+  /** Present when the world has accelerators. */
+  readonly accelerators?: ReturnType<typeof acceleratorSummary>;
 }
 
 /**
@@ -96,6 +100,11 @@ export async function runFlow(world: World, onStep: (step: FlowStep) => void = (
       'the parent relayed the document and CMS ciphertext it cannot open; only the enclave could decrypt the data key',
     );
 
+    if (world.accelerators.length > 0) {
+      const step = describeAcceleratorStep(world, current.ready);
+      say(step.title, step.what, step.readers);
+    }
+
     if (current.ready) {
       inference = await clientInference(world, enclave, deployment);
       say(
@@ -115,6 +124,7 @@ export async function runFlow(world: World, onStep: (step: FlowStep) => void = (
     });
     probes['parentDirectDecrypt'] = direct.status === 200 ? 'released' : String(direct.body['__type']);
     probes['parentMemoryScan'] = `${scanParentMemory(world, 'memory-read')} pages read`;
+    Object.assign(probes, probeAccelerators(world));
     for (const line of [JSON.stringify(world.host.operator.listInstances()), JSON.stringify(world.host.operator.metrics(world.parent.instanceId))]) {
       world.observe('operator', 'operator-api', line);
     }
@@ -124,16 +134,22 @@ export async function runFlow(world: World, onStep: (step: FlowStep) => void = (
     if (dumped !== undefined) world.observe('operator', 'operator-api dumpGuestMemory', dumped);
     say(
       'The parent-admin and the operator try what they can',
-      `parent Decrypt with its own role and no attestation: ${probes['parentDirectDecrypt']}; parent read ${probes['parentMemoryScan']} of its memory; operator listed instances and metrics; operator memory dump: ${probes['operatorMemoryDump']}`,
+      `parent Decrypt with its own role and no attestation: ${probes['parentDirectDecrypt']}; parent read ${probes['parentMemoryScan']} of its memory; operator listed instances and metrics; operator memory dump: ${probes['operatorMemoryDump']}${
+        world.accelerators.length > 0
+          ? `; accelerator 0: parent BAR read ${probes['device0ParentBarRead']}, parent work submission ${probes['device0ParentSubmit']}, operator memory read ${probes['device0OperatorRead']}`
+          : ''
+      }`,
       'their ledgers are scanned for canaries below',
     );
 
     releasedFrames.push(...teardownEnclave(world, enclave));
     probes['memoryAfterRelease'] = `${scanParentMemory(world, 'memory-read after release')} pages read`;
+    const deviceTeardown = describeAcceleratorTeardown(world);
+    if (deviceTeardown !== '') probes['devicesAfterRelease'] = deviceTeardown;
     say(
       'Teardown',
       `terminate-enclave: ${world.defences.scrubOnRelease ? 'the enclave pages were zeroed, then returned to the parent' : 'pages returned WITHOUT scrubbing (negative control)'}; the parent read its memory again`,
-      'the parent reads only zeros where the enclave was',
+      `the parent reads only zeros where the enclave was${deviceTeardown === '' ? '' : `; accelerators: ${deviceTeardown}`}`,
     );
   };
 
@@ -176,5 +192,6 @@ export async function runFlow(world: World, onStep: (step: FlowStep) => void = (
     invariants,
     leaks,
     ledger: world.ledger.summary(),
+    ...(world.accelerators.length > 0 ? { accelerators: acceleratorSummary(world) } : {}),
   };
 }

@@ -1,3 +1,11 @@
+import {
+  DEFAULT_DEFENCES as DEVICE_DEFENCES,
+  DEFAULT_DRIVER_DEFENCES,
+  type AcceleratorDefences,
+  type AcceleratorFlavour,
+  type DriverDefences,
+  type TransformerShape,
+} from '../accelerator/index.ts';
 import { NITRO_DEFENCES, type HypervisorDefences } from '../hypervisor/index.ts';
 import type { FaultPlan, LogSink } from '../sim/index.ts';
 
@@ -5,9 +13,13 @@ import type { FaultPlan, LogSink } from '../sim/index.ts';
  * Every defence of the world, each with a switch (DESIGN.md: negative controls). A scenario names the
  * one it relies on; its control run turns that one off. Each switch is wired where its defence lives.
  */
-export interface WorldDefences extends HypervisorDefences {
+export interface WorldDefences extends HypervisorDefences, AcceleratorDefences, DriverDefences {
   /** The model key's policy releases it only to the approved image's PCR0, and its explicit Deny beats any grant. Off: the parent's role may Decrypt (KP-06). */
   readonly attestedKeyPolicy: boolean;
+  // Accelerators: the device's own defences (tagCheckBeforeWrite, lockstepCounters, sessionBinding, memoryFirewall,
+  // scrubOnReset, antiRollbackFuse, modeChangeOnlyAtReset) live in AcceleratorDefences; the enclave driver's checks
+  // (verifyDeviceChain, checkMeasurements, requireConfidentialMode, enforceMinSvn, bindSessionToAttestedKey,
+  // attestPeersBeforeGroupKey) in DriverDefences: turning one off builds an image whose measured device policy skips it.
   // Host and platform: auditBeforeEffect (OP-06), signedFirmwareOnly (OP-07), noCrashDumps (OP-11),
   // guestMemoryIsolation (CT-01) and closedOperatorApi (OP-01/02/04/05) live in HypervisorDefences.
   // So do deviceIommu (a device's DMA reaches only its instance's frames; OP-03, DEV-04) and
@@ -53,6 +65,8 @@ export interface WorldDefences extends HypervisorDefences {
 
 export const ALL_DEFENCES: WorldDefences = Object.freeze({
   ...NITRO_DEFENCES,
+  ...DEVICE_DEFENCES,
+  ...DEFAULT_DRIVER_DEFENCES,
   attestedKeyPolicy: true,
   weightsEncryptedAtRest: true,
   nsmLockEnforced: true,
@@ -87,6 +101,16 @@ export interface WorldOptions {
   readonly debugMode?: boolean;
   /** An image other than the default one (e.g. a modified app); the key policy still names the default image. */
   readonly enclaveImage?: Uint8Array;
+  /**
+   * Accelerators on the host, all of one flavour, assigned to the enclave at launch; the model then is a small
+   * transformer that runs on them. Absent: no accelerator, the enclave runs the small MLP on its CPU.
+   */
+  readonly accelerators?: {
+    readonly flavour: AcceleratorFlavour;
+    readonly count: number;
+    /** Default: a 2-layer model small enough for scenario runs; `nitro-emu infer` uses the ≥1M-parameter default. */
+    readonly shape?: TransformerShape;
+  };
 }
 
 export const ACCOUNT_ID = '111122223333';

@@ -5,6 +5,7 @@ import { FramedConnection, createPipe } from '../ports/index.ts';
 import { InferenceClient } from './client.ts';
 import { KMS_NETWORK_LATENCY_NS } from './kms-endpoint.ts';
 import { generateModelFile, inferReference, parseModelFile, type Model } from './model.ts';
+import { deviceModelFor } from './device-model.ts';
 import { relayClientToEnclave } from './parent-services.ts';
 import { attestedKeyPolicy, unattestedKeyPolicy } from './policies.ts';
 import { DOCUMENT_MAX_AGE_MS, type World } from './world.ts';
@@ -23,7 +24,8 @@ export const PATHS = {
 export interface Deployment {
   readonly keyId: string;
   readonly policy: object;
-  readonly model: Model;
+  /** The CPU model (absent when the model runs on accelerators). */
+  readonly model: Model | undefined;
   readonly modelFile: Uint8Array;
   readonly sealedWeights: Uint8Array;
   readonly dataKeyBlob: Uint8Array;
@@ -49,11 +51,25 @@ export async function deployModel(world: World, options: { readonly policy?: obj
   const promptCanary = utf8(`PROMPT-CANARY-${toHex(secrets.bytes(12))}`);
   ledger.plantCanary('weights-card', 'owner', weightsCanary);
   ledger.plantCanary('prompt', 'client', promptCanary);
-  const modelFile = generateModelFile(sim.prng('owner.model'), `tiny-mlp; licence: owner only; ${new TextDecoder().decode(weightsCanary)}`);
-  const model = parseModelFile(modelFile);
-  ledger.plantCanary('weights-tensor', 'owner', new Uint8Array(model.w1.buffer.slice(0, 32)));
   const prompt = utf8(`${new TextDecoder().decode(promptCanary)}: summarise the quarterly numbers`);
-  const reference = inferReference(model, prompt);
+  const card = `${world.accelerators.length > 0 ? 'tiny-transformer' : 'tiny-mlp'}; licence: owner only; ${new TextDecoder().decode(weightsCanary)}`;
+  let modelFile: Uint8Array;
+  let model: Model | undefined;
+  let reference: Uint8Array;
+  const runtime: Record<string, unknown> = {};
+  if (world.accelerators.length > 0) {
+    // Accelerators: a small transformer, greedy decoding on the devices; the reference is the CPU run of the same kernels.
+    const device = deviceModelFor(world, card, prompt);
+    modelFile = device.file;
+    ledger.plantCanary('weights-tensor', 'owner', device.tensorCanary);
+    reference = device.reference;
+    Object.assign(runtime, { runtime: 'device', newTokens: device.newTokens });
+  } else {
+    modelFile = generateModelFile(sim.prng('owner.model'), card);
+    model = parseModelFile(modelFile);
+    ledger.plantCanary('weights-tensor', 'owner', new Uint8Array(model.w1.buffer.slice(0, 32)));
+    reference = inferReference(model, prompt);
+  }
   ledger.plantCanary('output', 'client', reference);
 
   const policy =
@@ -69,7 +85,7 @@ export async function deployModel(world: World, options: { readonly policy?: obj
   const sealedWeights = encryptFramed(modelFile, plaintextKey, { random: sim.prng('owner.frames'), aad: utf8(WEIGHTS_AAD) });
   wipe(plaintextKey);
   const dataKeyBlob = fromBase64(String(dataKey['CiphertextBlob']));
-  const manifest = { keyId, encryptionContext: ENCRYPTION_CONTEXT, weightsAad: WEIGHTS_AAD, dataKeyPath: PATHS.dataKey, weightsPath: PATHS.weights };
+  const manifest = { keyId, encryptionContext: ENCRYPTION_CONTEXT, weightsAad: WEIGHTS_AAD, dataKeyPath: PATHS.dataKey, weightsPath: PATHS.weights, ...runtime };
   const upload = (path: string, data: Uint8Array) => {
     world.parent.disk.write(path, data);
     world.observe('parent-admin', `disk-write ${path}`, data);
@@ -99,6 +115,10 @@ export async function launchEnclave(
     cpuCount: 2,
     debugMode: options.debugMode ?? world.options.debugMode ?? false,
   });
+  // The host's accelerators go to this enclave before its app first runs (it asks for them once it holds its key).
+  for (const device of world.accelerators) {
+    if (world.host.devices.find((d) => d.deviceId === device.deviceId)?.enclaveId === null) world.host.assignDevice(device.deviceId, record.enclaveId);
+  }
   try {
     await record.started;
     return { record, ready: true, failure: undefined };

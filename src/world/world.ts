@@ -1,11 +1,13 @@
-import { AttestationVerifier, toHex } from '../crypto/index.ts';
+import { AttestationVerifier, toHex, utf8 } from '../crypto/index.ts';
 import { enclaveImageForAppDefences, loadEnclaveImage, pickAppDefences } from '../enclave/index.ts';
 import { Host, type ParentInstance } from '../hypervisor/index.ts';
 import { KmsService } from '../kms/index.ts';
 import { CanarySet, Ledger, isPrincipal, type Principal } from '../scenario/index.ts';
 import { Simulator } from '../sim/index.ts';
-import { assert } from '../errors.ts';
+import { EmuError, assert } from '../errors.ts';
+import type { EmulatedAccelerator } from '../accelerator/index.ts';
 import { APP_PATHS, startAppServices } from './app-services.ts';
+import { DEVICES_MAX, DEVICE_DEFENCE_NAMES, DRIVER_DEFENCE_NAMES, devicePolicyJson, makeWorldDevices, standardVendor } from './accelerators.ts';
 import { KmsEndpoint } from './kms-endpoint.ts';
 import { kmsTlsIdentity } from './kms-identity.ts';
 import { ACCOUNT_ID, ALL_DEFENCES, arns, type WorldDefences, type WorldOptions } from './options.ts';
@@ -44,6 +46,8 @@ export class World {
   readonly verifier: AttestationVerifier;
   /** The parent-admin's hold on its own relays (attack scenarios drive it). */
   readonly relayControl: RelayControl = openRelayControl();
+  /** The host's accelerators (empty without `options.accelerators`), in PCIe slot order. */
+  readonly accelerators: readonly EmulatedAccelerator[];
 
   constructor(options: WorldOptions) {
     this.options = options;
@@ -81,11 +85,43 @@ export class World {
     this.appLogLines = startAppServices({ vsock: this.parent.vsock, parent: this.parent }).logLines;
     // The parent's seed file for an app that does not draw from its NSM (PA-15: the parent knows every byte).
     if (!this.defences.appEntropyFromNsm) this.parent.disk.write(APP_PATHS.entropy, this.sim.prng('parent.entropy-file').bytes(32));
-    this.approvedImage = enclaveImageForAppDefences(pickAppDefences(this.defences));
+    this.accelerators = this.#installAccelerators();
+    const checksOff = DRIVER_DEFENCE_NAMES.filter((name) => !this.defences[name]);
+    this.approvedImage = enclaveImageForAppDefences(
+      pickAppDefences(this.defences),
+      checksOff.length === 0 ? [] : [{ path: 'device-policy.json', data: utf8(devicePolicyJson(checksOff)) }],
+    );
     this.approvedPcr0 = toHex(loadEnclaveImage(this.approvedImage).measurements.pcr0);
     this.launchImage = options.enclaveImage ?? this.approvedImage;
     this.verifier = new AttestationVerifier(this.host.nitro.rootCertificateDer);
     this.sim.record('world.created', { seed: options.seed, epochMs: this.sim.epochMs, approvedPcr0: this.approvedPcr0 });
+  }
+
+  /**
+   * Devices of the chosen flavour in the host's PCIe slots, powered on in confidential mode (off on the plain path).
+   * Their staging and link slots are host memory: the parent-admin's ledger sees every write as it lands.
+   */
+  #installAccelerators(): EmulatedAccelerator[] {
+    const wanted = this.options.accelerators;
+    if (wanted === undefined) return [];
+    if (!Number.isSafeInteger(wanted.count) || wanted.count < 1 || wanted.count > DEVICES_MAX) {
+      throw new EmuError('WORLD_BAD_OPTIONS', `accelerators.count must be 1…${DEVICES_MAX}`);
+    }
+    const deviceDefences = Object.fromEntries(DEVICE_DEFENCE_NAMES.map((name) => [name, this.defences[name]]));
+    const devices = makeWorldDevices({
+      flavour: wanted.flavour,
+      count: wanted.count,
+      prng: (name) => this.sim.prng(name),
+      confidential: this.defences.deviceConfidentialPath,
+      defences: deviceDefences as never,
+    });
+    const vendorRootDer = standardVendor(wanted.flavour).rootDer;
+    for (const device of devices) {
+      this.host.installAccelerator(device, { vendorRootDer });
+      device.staging.watch((slot, bytes) => this.observe('parent-admin', `device ${device.deviceId.slice(0, 8)} staging ${slot}`, bytes));
+      device.link.watch((slot, bytes) => this.observe('parent-admin', `device ${device.deviceId.slice(0, 8)} link ${slot}`, bytes));
+    }
+    return devices;
   }
 
   /** Files bytes a principal received through an interface under that principal in the ledger. */
