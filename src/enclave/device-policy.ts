@@ -78,7 +78,12 @@ export function parseDevicePolicy(json: string): ParsedDevicePolicy {
     if (!FLAVOURS.includes(flavour as Flavour)) throw bad(`unknown flavour ${flavour}`);
     if (!isRecord(entry) || typeof entry['rootPem'] !== 'string') throw bad(`${flavour}.rootPem is missing`);
     for (const key of Object.keys(entry)) if (!['rootPem', 'reference'].includes(key)) throw bad(`unknown key ${flavour}.${key}`);
-    const ders = pemToDer(entry['rootPem']);
+    let ders: Uint8Array[];
+    try {
+      ders = pemToDer(entry['rootPem']);
+    } catch {
+      throw bad(`${flavour}.rootPem is not a PEM certificate`);
+    }
     if (ders.length !== 1) throw bad(`${flavour}.rootPem must hold exactly one certificate`);
     roots[flavour as Flavour] = ders[0]!;
     references[flavour as Flavour] = parseReference(flavour, entry['reference']);

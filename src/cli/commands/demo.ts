@@ -13,33 +13,41 @@ function formatMs(ns: number): string {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'run the end-to-end flow: attested key release, enclave inference, ledger and canary check',
-  usage: `nitro-emu demo [--seed N] [--epoch MS|ISO|now] [--json] [--debug-mode] [--defence-off NAME[,NAME…]]
+  usage: `nitro-emu demo [--seed N] [--epoch MS|ISO|now] [--json] [--debug-mode] [--device gpu|trainium|none]
+                [--devices N] [--defence-off NAME[,NAME…]]
 
 Runs DESIGN.md §1 steps 1–6 for real (KMS key with an attestation policy, envelope-encrypted weights,
-enclave launch, NSM attestation, Decrypt with Recipient, decryption inside), then attested inference
-for a client, and teardown. Narrates each step: who sent what, who could read it. Ends with what each
+enclave launch, NSM attestation, Decrypt with Recipient, decryption inside), then steps 7–9: the enclave
+attests its accelerators, streams the model through encrypted bounce buffers (and device-to-device links),
+and a client's attested inference runs on the devices; then teardown with device scrub. Narrates each step: who sent what, who could read it. Ends with what each
 principal obtained and the canary check. Exit 0 only if every invariant held.
 
   --seed N          world seed (default 1); the same seed and epoch give the same digest
   --epoch T         UTC instant of virtual time 0 (default 2026-01-01T00:00:00Z)
   --json            print {seed, digest, invariants, ledger, …} on stdout; narration goes to stderr
   --debug-mode      launch the enclave in debug mode (its PCR0 reads as zero: KMS must refuse it)
+  --device D        accelerator flavour: gpu (default; NVIDIA's published SPDM model), trainium (platform-mediated,
+                    an ASSUMED design), or none (the enclave runs a small MLP on its CPU)
+  --devices N       accelerators on the host (default 2, 1…8): layers split across them, activations on encrypted links
   --log             write the trace as pino JSON lines (virtual time in "vt", ns) to stderr
   --defence-off D   negative control: switch defences off (${DEFENCE_NAMES.join(', ')})`,
-  args: { values: ['seed', 'epoch', 'defence-off'], booleans: ['json', 'debug-mode', 'log'] },
+  args: { values: ['seed', 'epoch', 'defence-off', 'device', 'devices'], booleans: ['json', 'debug-mode', 'log'] },
   async run(args, io) {
     const json = args.booleans.has('json');
     const seed = optionalInteger(args, 'seed', 1);
     const epochMs = parseEpoch(args.values.get('epoch'), 'fixed');
     const defences = parseDefencesOff(args.values.get('defence-off'));
+    const accelerators = parseAccelerators(args.values.get('device'), optionalInteger(args, 'devices', 2));
     const narrate = (text: string) => (json ? io.stderr(text) : io.stdout(text));
     narrate(`nitro-emu demo — seed ${seed}, epoch ${new Date(epochMs).toISOString()}${Object.keys(defences).length ? `, defences OFF: ${Object.keys(defences).join(', ')}` : ''}\n`);
-    narrate(`reproduce: nitro-emu demo --seed ${seed} --epoch ${epochMs}${args.values.has('defence-off') ? ` --defence-off ${args.values.get('defence-off')}` : ''}${args.booleans.has('debug-mode') ? ' --debug-mode' : ''}\n\n`);
+    const deviceFlags = accelerators === undefined ? ' --device none' : ` --device ${accelerators.flavour} --devices ${accelerators.count}`;
+    narrate(`reproduce: nitro-emu demo --seed ${seed} --epoch ${epochMs}${deviceFlags}${args.values.has('defence-off') ? ` --defence-off ${args.values.get('defence-off')}` : ''}${args.booleans.has('debug-mode') ? ' --debug-mode' : ''}\n\n`);
     const world = new World({
       seed,
       epochMs,
       defences,
       debugMode: args.booleans.has('debug-mode'),
+      ...(accelerators !== undefined ? { accelerators } : {}),
       ...(args.booleans.has('log') ? { log: 'stderr' as const } : {}),
     });
     const report = await runFlow(world, (step) => {
@@ -62,11 +70,22 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
         inference: report.inference,
         probes: report.probes,
         virtualTimeNs: report.virtualTimeNs,
+        ...(report.accelerators !== undefined ? { accelerators: report.accelerators } : {}),
       });
     }
     return allHeld ? 0 : 1;
   },
 };
+
+const DEVICES_MAX = 8;
+
+function parseAccelerators(device: string | undefined, count: number): { flavour: 'gpu' | 'trainium'; count: number } | undefined {
+  const flavour = device ?? 'gpu';
+  if (flavour === 'none') return undefined;
+  if (flavour !== 'gpu' && flavour !== 'trainium') throw new EmuError('CLI_BAD_ARGS', `--device must be gpu, trainium or none, got ${JSON.stringify(flavour)}`);
+  if (count < 1 || count > DEVICES_MAX) throw new EmuError('CLI_BAD_ARGS', `--devices must be 1…${DEVICES_MAX}`);
+  return { flavour, count };
+}
 
 function parseDefencesOff(text: string | undefined): Partial<Record<keyof WorldDefences, boolean>> {
   const off: Partial<Record<keyof WorldDefences, boolean>> = {};
