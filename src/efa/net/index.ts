@@ -1,0 +1,20 @@
+// CONTRACT STUB: the fabric (topology, links, switches, ECMP, faults) on the fast event kernel (src/sim/des.ts).
+import type { Fabric, FabricConfig } from '../contracts.ts';
+
+/** research/efa-srd.md §5.2: 100 Gb/s, 0.5 µs propagation, 0.6 µs switch, 1.5 µs NIC each way, 512 KiB buffers, 8 KiB MTU. */
+export const DEFAULT_FABRIC_CONFIG: FabricConfig = {
+  topology: { kind: 'leaf-spine', leaves: 2, spines: 8, hostsPerLeaf: 8 },
+  linkGbps: 100,
+  propagationPs: 500_000,
+  switchLatencyPs: 600_000,
+  nicLatencyPs: 1_500_000,
+  bufferBytes: 512 * 1024,
+  mtuPayloadBytes: 8192,
+  headerBytes: 96,
+  ackBytes: 64,
+  seed: 1,
+};
+
+export function createFabric(_config: FabricConfig): Fabric {
+  throw new Error('not implemented');
+}
