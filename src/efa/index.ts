@@ -1,0 +1,6 @@
+// The EFA/SRD fabric's public entry: each subfolder adds its export lines here.
+export type * from './contracts.ts';
+export { PS_PER_NS, PS_PER_US, PS_PER_MS } from './contracts.ts';
+export * from './net/index.ts';
+export * from './srd/index.ts';
+export * from './baselines/index.ts';
