@@ -12,6 +12,7 @@ import type { FromDevice, ToDevice } from './weight-load-protocol.ts';
 assert(parentPort !== null, 'weight-load-device.ts runs only as a worker thread');
 const port = parentPort;
 const HASH_READ_BYTES = 1024 * 1024;
+const RESERVE_STEP_BYTES = 1024 * 1024;
 /** AES-GCM tag appended to every bounce buffer. */
 const TAG_BYTES = 16;
 
@@ -22,6 +23,18 @@ let heapAtReadyBytes = 0;
 
 const reply = (message: FromDevice) => port.postMessage(message);
 
+function hashMemory(memory: ProtectedMemory, lengthBytes: number): string {
+  const hash = new Sha256Stream();
+  const reads = Math.ceil(lengthBytes / HASH_READ_BYTES);
+  for (let i = 0; i < reads; i++) {
+    const at = i * HASH_READ_BYTES;
+    const bytes = memory.read(at, Math.min(HASH_READ_BYTES, lengthBytes - at));
+    hash.update(bytes);
+    wipe(bytes);
+  }
+  return hash.peekHex();
+}
+
 function handle(message: ToDevice): void {
   switch (message.kind) {
     case 'init': {
@@ -31,6 +44,15 @@ function handle(message: ToDevice): void {
       wipe(message.sessionSecret);
       heapAtReadyBytes = process.memoryUsage().heapUsed;
       reply({ kind: 'ready', rssBytes: process.memoryUsage.rss() });
+      return;
+    }
+    case 'reserve': {
+      assert(memory !== undefined, 'reserve before init');
+      const zeros = new Uint8Array(RESERVE_STEP_BYTES);
+      for (let at = 0; at < memory.capacityBytes; at += RESERVE_STEP_BYTES) {
+        memory.write(at, zeros.subarray(0, Math.min(RESERVE_STEP_BYTES, memory.capacityBytes - at)));
+      }
+      reply({ kind: 'reserved', rssBytes: process.memoryUsage.rss() });
       return;
     }
     case 'chunk': {
@@ -46,15 +68,7 @@ function handle(message: ToDevice): void {
     case 'finish': {
       assert(memory !== undefined, 'finish before init');
       const heapGrowthBytes = process.memoryUsage().heapUsed - heapAtReadyBytes;
-      const hash = new Sha256Stream();
-      const reads = Math.ceil(message.lengthBytes / HASH_READ_BYTES);
-      for (let i = 0; i < reads; i++) {
-        const at = i * HASH_READ_BYTES;
-        const bytes = memory.read(at, Math.min(HASH_READ_BYTES, message.lengthBytes - at));
-        hash.update(bytes);
-        wipe(bytes);
-      }
-      reply({ kind: 'done', sha256Hex: hash.peekHex(), residentPages: memory.residentPages(), heapGrowthBytes });
+      reply({ kind: 'done', sha256Hex: hashMemory(memory, message.lengthBytes), residentPages: memory.residentPages(), heapGrowthBytes });
       return;
     }
   }
@@ -71,6 +85,7 @@ port.on('message', (message: ToDevice) => {
       code: error instanceof EmuError ? error.code : 'BENCH_DEVICE_CRASHED',
       message: error instanceof Error ? (error.stack ?? error.message) : String(error),
       residentPages: memory?.residentPages() ?? 0,
+      memorySha256Hex: memory === undefined ? '' : hashMemory(memory, memory.capacityBytes),
     });
   }
 });

@@ -25,9 +25,11 @@ export interface LoadOptions {
 export interface LoadResult {
   readonly loadedBytes: number;
   readonly chunks: number;
-  /** Wall time from the first shard read to the last chunk written (the device thread is already up). */
+  /** Wall time from the first shard read to the last chunk written (device thread up, device memory reserved). */
   readonly seconds: number;
-  /** Resident set once the device thread is up, before the first chunk. */
+  /** Allocating and zeroing device memory before the load; not in `seconds` (HBM exists before weights arrive). */
+  readonly reserveSeconds: number;
+  /** Resident set once the device thread is up, before device memory is reserved. */
   readonly rssBaselineBytes: number;
   readonly rssPeakBytes: number;
   /** What starting the device thread (isolate, loader, modules) added; outside the load's growth. */
@@ -51,6 +53,7 @@ class DeviceLink {
   #failure: EmuError | undefined;
   #closing = false;
   #ready = false;
+  #reservedRssBytes: number | undefined;
   #done: { sha256Hex: string; residentPages: number; heapGrowthBytes: number } | undefined;
   #writtenBytes = 0;
   #nextAck = 0;
@@ -72,6 +75,13 @@ class DeviceLink {
   async start(sessionSecret: Uint8Array, capacityBytes: number): Promise<void> {
     this.#post({ kind: 'init', sessionSecret, capacityBytes });
     await this.until(() => this.#ready);
+  }
+
+  /** Allocates and zeroes every device page, so the load writes into memory that exists, as HBM does. */
+  async reserve(): Promise<number> {
+    this.#post({ kind: 'reserve' });
+    await this.until(() => this.#reservedRssBytes !== undefined);
+    return this.#reservedRssBytes ?? 0;
   }
 
   send(index: number, address: number, staged: Uint8Array, plaintextBytes: number): void {
@@ -114,6 +124,9 @@ class DeviceLink {
       case 'ready':
         this.#ready = true;
         break;
+      case 'reserved':
+        this.#reservedRssBytes = message.rssBytes;
+        break;
       case 'written': {
         assert(message.index === this.#nextAck, `device acknowledged chunk ${message.index}, expected ${this.#nextAck}`);
         this.#nextAck++;
@@ -126,7 +139,12 @@ class DeviceLink {
         this.#done = { sha256Hex: message.sha256Hex, residentPages: message.residentPages, heapGrowthBytes: message.heapGrowthBytes };
         break;
       case 'failed':
-        this.#fail(new EmuError(message.code, `device side: ${message.message}`, { residentPages: message.residentPages }));
+        this.#fail(
+          new EmuError(message.code, `device side: ${message.message}`, {
+            residentPages: message.residentPages,
+            memorySha256Hex: message.memorySha256Hex,
+          }),
+        );
         break;
     }
     this.#wake?.();
@@ -149,7 +167,9 @@ export async function loadSealedModel(model: SealedModel, options: LoadOptions):
     await link.start(options.sessionSecret, Math.ceil(sizeBytes / PAGE_BYTES) * PAGE_BYTES);
     const rssBaselineBytes = rss();
     const maxRssBefore = maxRss();
-    link.rssPeakBytes = rssBaselineBytes;
+    const reserveStart = performance.now();
+    link.rssPeakBytes = Math.max(rssBaselineBytes, await link.reserve());
+    const reserveSeconds = (performance.now() - reserveStart) / 1000;
     const h2d = new LockstepChannel(options.sessionSecret, 'h2d-data');
     const reader = new ShardReader(model);
     const start = performance.now();
@@ -189,6 +209,7 @@ export async function loadSealedModel(model: SealedModel, options: LoadOptions):
       rssBaselineBytes,
       rssPeakBytes,
       deviceThreadRssBytes: rssBaselineBytes - rssBeforeDevice,
+      reserveSeconds,
       deviceSha256Hex: device.sha256Hex,
       residentPages: device.residentPages,
       deviceHeapGrowthBytes: device.heapGrowthBytes,

@@ -118,7 +118,8 @@ export async function runWeightLoad(options: WeightLoadOptions): Promise<WeightL
     const mib = (bytes: number) => Math.round(bytes / MIB);
     progress?.(
       `weight-load: ${totalMiB} MiB in ${load.seconds.toFixed(2)} s; RSS +${mib(load.rssPeakBytes - load.rssBaselineBytes)} MiB at peak, ` +
-        `of which device JS heap (page objects) +${mib(load.deviceHeapGrowthBytes)} MiB; device thread start +${mib(load.deviceThreadRssBytes)} MiB (not counted)`,
+        `of which device JS heap (page objects) +${mib(load.deviceHeapGrowthBytes)} MiB; device thread start +${mib(load.deviceThreadRssBytes)} MiB (not counted); ` +
+        `reserving device memory took ${load.reserveSeconds.toFixed(2)} s (not timed)`,
     );
     return {
       layout,
