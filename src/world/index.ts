@@ -6,6 +6,7 @@ export { generateModelFile, parseModelFile, inferReference, DEFAULT_MODEL_SHAPE,
 export { attestedKeyPolicy, unattestedKeyPolicy } from './policies.ts';
 export { InferenceClient } from './client.ts';
 export { KmsEndpoint } from './kms-endpoint.ts';
+export { standardVendor } from './accelerators.ts';
 export {
   deployModel,
   launchEnclave,
