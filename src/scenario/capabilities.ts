@@ -5,6 +5,7 @@ import { FramedConnection, VMADDR_CID_PARENT } from '../ports/index.ts';
 import { launchEnclave, startParentServices, type LaunchedEnclave, type World } from '../world/index.ts';
 import type { AttackerHandles, CoTenantHandle, OperatorHandle, ParentAdminHandle } from './define.ts';
 import type { Principal } from './principals.ts';
+import { instanceDeviceHandle, operatorDeviceCalls } from './capabilities-devices.ts';
 
 /** The co-tenant's IAM role: another AWS account, so KMS's policies for the model key never name it. */
 export const CO_TENANT_ROLE_ARN = 'arn:aws:iam::444455556666:role/co-tenant-role';
@@ -120,6 +121,9 @@ function instanceHandle(world: World, instance: ParentInstance, principal: Princ
       new FramedConnection(
         await ledgeredAsync(world, principal, 'vsock-connect', () => instance.vsock.connect(VMADDR_CID_PARENT, { cid, port }), () => undefined),
       ),
+    ...(world.accelerators.length === 0
+      ? {}
+      : { devices: instanceDeviceHandle(world, instance, principal, (channel, call, toBytes) => ledgered(world, principal, channel, call, toBytes)) }),
   };
 }
 
@@ -154,6 +158,7 @@ function operatorHostCalls(world: World): Partial<OperatorHandle> {
   const shell = api.openShell;
   const rewrite = api.rewriteAuditLog;
   return {
+    ...(world.accelerators.length === 0 ? {} : operatorDeviceCalls(world, op)),
     killEnclave: (enclaveId) => op('killEnclave', () => api.killEnclave(enclaveId), () => undefined),
     snapshotVolume: (instanceId) => op('snapshotVolume', () => api.snapshotVolume(instanceId), volumeBytes),
     currentFirmware: () => op('currentFirmware', () => api.currentFirmware(), (b) => b),

@@ -1,5 +1,7 @@
 import type { AttestationFields, EnclaveRecord, InstanceMetrics, InstanceSummary, OperatorShell, VolumeFile } from '../hypervisor/index.ts';
 import type { AuditEntry } from '../sim/index.ts';
+import type { AcceleratorDevice, Descriptor, DeviceMode, FirmwareImage, ResetReport } from '../accelerator/index.ts';
+import type { InstalledDeviceInfo } from '../hypervisor/index.ts';
 import type { FramedConnection } from '../ports/index.ts';
 import type { Deployment, LaunchedEnclave, RelayControl, World, WorldDefences, WorldOptions } from '../world/index.ts';
 import type { Principal } from './principals.ts';
@@ -65,6 +67,27 @@ export interface ParentAdminHandle {
   readonly relay: RelayControl;
   /** Opens a connection to one of its enclaves' vsock ports (as its own software can). */
   connectToEnclave(cid: number, port: number): Promise<FramedConnection>;
+  /** The PCIe functions of accelerators assigned through its instance (absent on a world without accelerators). */
+  readonly devices?: InstanceDeviceHandle;
+}
+
+/**
+ * What an instance's admin holds of an accelerator assigned through its instance: the PCIe function (staging and
+ * link slots in its own memory, the doorbell as 'parent', BAR reads, mode register, reset). Every byte read is ledgered.
+ */
+export interface InstanceDeviceHandle {
+  /** Devices assigned through this instance now. */
+  ids(): string[];
+  readStaging(deviceId: string, slot: number): Uint8Array;
+  writeStaging(deviceId: string, slot: number, bytes: Uint8Array): void;
+  /** Its own memory: it sees each staging write as it lands (the bytes are in its ledger already). */
+  watchStaging(deviceId: string, watcher: (slot: number, bytes: Uint8Array) => void): void;
+  submit(deviceId: string, descriptor: Descriptor): void;
+  doorbell(deviceId: string): number;
+  barRead(deviceId: string, address: number, length: number): Uint8Array;
+  perfCounters(deviceId: string): Readonly<Record<string, number>> | null;
+  setPendingMode(deviceId: string, mode: DeviceMode): void;
+  reset(deviceId: string): ResetReport;
 }
 
 /** The infrastructure operator's capabilities: the host's management API, and nothing that reads guests. */
@@ -91,6 +114,22 @@ export interface OperatorHandle {
   readonly readVcpuState?: ((enclaveId: string) => Uint8Array) | undefined;
   readonly snapshotInstance?: ((instanceId: string) => { readonly memory: Uint8Array; readonly volume: VolumeFile[] }) | undefined;
   readonly openShell?: (() => OperatorShell) | undefined;
+  // Accelerator management plane (DEV, OP-03/09/10): ids, BAR reads, counters, resets, firmware and mode staging.
+  readonly listDevices?: () => InstalledDeviceInfo[];
+  /** BAR read through the management plane: all-ones while the device is confidential. */
+  readonly readDeviceMemory?: (deviceId: string, address: number, length: number) => Uint8Array;
+  readonly devicePerfCounters?: (deviceId: string) => Readonly<Record<string, number>> | null;
+  readonly resetDevice?: (deviceId: string) => ResetReport;
+  /** Stages a firmware image for the device's next reset (the boot ROM judges it then). */
+  readonly stageDeviceFirmware?: (deviceId: string, image: FirmwareImage) => void;
+  /** Writes the device's mode register; it takes effect at the next reset. */
+  readonly setDevicePendingMode?: (deviceId: string, mode: DeviceMode) => void;
+  /** A DMA the operator programs on a device's engine, into host physical memory, through the IOMMU (OP-03). */
+  readonly deviceDma?: (deviceId: string, physicalAddress: number, length: number) => Uint8Array;
+  /** Hands in the data centre: another device in the same slot, same bus address and assignment (DEV-01, DEV-05). */
+  readonly swapDevice?: (deviceId: string, replacement: AcceleratorDevice) => void;
+  /** Installs a device in a free slot, declaring its vendor root to the platform. */
+  readonly installDevice?: (device: AcceleratorDevice, vendorRootDer: Uint8Array) => InstalledDeviceInfo;
 }
 
 /** Another customer on the same host: its own instance (memory, disk, role) and its own enclaves. */
