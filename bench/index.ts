@@ -1,4 +1,5 @@
 import { benchAttestationIssue, benchAttestationVerify } from './attestation.ts';
+import { benchInferenceConfidentialVsPlain } from './inference.ts';
 import { benchKmsAttestedDecrypt } from './kms.ts';
 import { benchScenarioRate } from './scenario.ts';
 import { benchSwarmRate } from './swarm.ts';
@@ -15,4 +16,5 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (b
   { name: 'swarm-rate', run: benchSwarmRate },
   { name: 'weight-load-confidential', run: benchWeightLoadConfidential },
   { name: 'weight-load-rss-overhead', run: benchWeightLoadRssOverhead },
+  { name: 'inference-confidential-vs-plain', run: benchInferenceConfidentialVsPlain },
 ];

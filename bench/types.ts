@@ -8,4 +8,6 @@ export interface BenchResult {
   readonly ratio: number;
   /** The ratio the project promises, when it promises one. */
   readonly bar?: number;
+  /** Lines for people: what was measured beside the ratio (e.g. virtual-time overheads and the figures they are read against). */
+  readonly detail?: string;
 }

@@ -31,12 +31,13 @@ time. Wall-clock time, not virtual time. Benchmarks: ${BENCHMARKS.map((b) => b.n
     let allMet = true;
     for (const r of results) if (r.bar !== undefined && r.ratio < r.bar) allMet = false;
     if (args.booleans.has('json')) {
-      printJson(io, results.map((r) => ({ name: r.name, value: round(r.value), unit: r.unit, ceiling: round(r.ceiling), ratio: round(r.ratio, 3), ...(r.bar !== undefined ? { bar: r.bar } : {}) })));
+      printJson(io, results.map((r) => ({ name: r.name, value: round(r.value), unit: r.unit, ceiling: round(r.ceiling), ratio: round(r.ratio, 3), ...(r.bar !== undefined ? { bar: r.bar } : {}), ...(r.detail !== undefined ? { detail: r.detail } : {}) })));
     } else {
       for (const r of results) {
         const verdict = r.bar === undefined ? 'reported' : r.ratio >= r.bar ? `meets ≥ ${r.bar}` : `BELOW ${r.bar}`;
         io.stdout(`${r.name.padEnd(22)} ${round(r.value).toString().padStart(9)} ${r.unit.padEnd(14)} ratio ${r.ratio.toFixed(3)}  (${verdict})\n`);
         io.stdout(`${''.padEnd(22)} ceiling ${round(r.ceiling)}: ${r.ceilingMeaning}\n`);
+        for (const line of r.detail?.split('\n') ?? []) io.stdout(`${''.padEnd(22)} ${line}\n`);
       }
     }
     return allMet ? 0 : 1;
