@@ -1,5 +1,6 @@
 import type { Scenario } from '../define.ts';
 import { scenarios as coTenant } from './co-tenant.ts';
+import { scenarios as device } from './device.ts';
 import { scenarios as keyPolicy } from './key-policy.ts';
 import { scenarios as operator } from './operator.ts';
 import { scenarios as parentAdmin } from './parent-admin.ts';
@@ -7,4 +8,4 @@ import { scenarios as physical } from './physical.ts';
 import { scenarios as rollback } from './rollback.ts';
 
 /** The whole catalogue (research/attacks.md §2), in catalogue order. */
-export const CATALOGUE: readonly Scenario<any>[] = [...operator, ...parentAdmin, ...coTenant, ...keyPolicy, ...rollback, ...physical];
+export const CATALOGUE: readonly Scenario<any>[] = [...operator, ...parentAdmin, ...coTenant, ...keyPolicy, ...rollback, ...physical, ...device];

@@ -15,11 +15,11 @@ import pa13 from './parent-admin/pa-13.ts';
 import pa14 from './parent-admin/pa-14.ts';
 import pa15 from './parent-admin/pa-15.ts';
 import pa16 from './parent-admin/pa-16.ts';
+import pa17 from './parent-admin/pa-17.ts';
 import pa18 from './parent-admin/pa-18.ts';
 import pa19 from './parent-admin/pa-19.ts';
 
 /**
  * Scenarios of this group, in catalogue order. Each lives in its own file beside this one.
- * PA-17 comes with the accelerator.
  */
-export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa03, pa04, pa05, pa06, pa07, pa08, pa09, pa10, pa11, pa12, pa13, pa14, pa15, pa16, pa18, pa19];
+export const scenarios: readonly Scenario<any>[] = [pa01, pa02, pa03, pa04, pa05, pa06, pa07, pa08, pa09, pa10, pa11, pa12, pa13, pa14, pa15, pa16, pa17, pa18, pa19];

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { scenarios } from '../../src/scenario/catalogue/device.ts';
+import { CATALOGUE } from '../../src/scenario/catalogue/index.ts';
+import { canaryHitsOf, eachBlockedAndCaught } from './helpers.ts';
+
+/** What the control must show: the weights read back by the operator, or the scenario's own check on where they went. */
+const CONTROL_EVIDENCE: Readonly<Record<string, 'operator-canary' | 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE'>> = {
+  'DEV-01': 'operator-canary',
+  'DEV-02': 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE',
+  'DEV-03': 'operator-canary',
+  'DEV-04': 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE',
+};
+
+/** The driver's typed refusal each defended run must end with (the app reports it as device-refused). */
+const REFUSAL: Readonly<Record<string, string>> = {
+  'DEV-01': 'DEVICE_CHAIN_INVALID',
+  'DEV-02': 'DEVICE_FIRMWARE_ROLLBACK',
+  'DEV-03': 'DEVICE_MODE_REJECTED',
+  'DEV-04': 'DEVICE_MEASUREMENT_MISMATCH',
+};
+
+describe('catalogue: accelerators (DEV)', () => {
+  it('the group is in the catalogue, after the other groups, every id once', () => {
+    const ids = CATALOGUE.map((s) => s.id);
+    for (const scenario of scenarios) expect(ids.filter((id) => id === scenario.id)).toHaveLength(1);
+    expect(ids.slice(-scenarios.length)).toEqual(scenarios.map((s) => s.id));
+    for (const id of ['OP-09', 'OP-10', 'PA-17', 'CT-03']) expect(ids).toContain(id);
+  });
+
+  eachBlockedAndCaught(scenarios, (scenario, result, why) => {
+    const control = result.runs.control!;
+    const defended = result.runs.defended;
+    expect(defended.notes.join(' '), why).toContain(REFUSAL[scenario.id]!);
+    expect(control.notes.join(' '), why).toContain('launch: ready');
+    if (CONTROL_EVIDENCE[scenario.id] === 'operator-canary') {
+      expect(canaryHitsOf(control, 'operator').length, why).toBeGreaterThan(0);
+    } else {
+      expect(control.verdicts.some((v) => v.invariant === 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE' && !v.held), why).toBe(true);
+      expect(defended.verdicts.find((v) => v.invariant === 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE')?.held, why).toBe(true);
+    }
+    expect(canaryHitsOf(defended, 'operator')).toEqual([]);
+  });
+});
