@@ -158,7 +158,8 @@ function operatorHostCalls(world: World): Partial<OperatorHandle> {
   const shell = api.openShell;
   const rewrite = api.rewriteAuditLog;
   return {
-    ...(world.accelerators.length === 0 ? {} : operatorDeviceCalls(world, op)),
+    // Present even on a host without accelerators: the operator can still put a device of its own in a slot (OP-03).
+    ...operatorDeviceCalls(world, op),
     killEnclave: (enclaveId) => op('killEnclave', () => api.killEnclave(enclaveId), () => undefined),
     snapshotVolume: (instanceId) => op('snapshotVolume', () => api.snapshotVolume(instanceId), volumeBytes),
     currentFirmware: () => op('currentFirmware', () => api.currentFirmware(), (b) => b),

@@ -6,6 +6,7 @@ import { canaryHitsOf, eachBlockedAndCaught } from './helpers.ts';
 const CONTROL_EVIDENCE: Readonly<Record<string, 'co-tenant-canary' | 'INV-KEYS-ATTESTED'>> = {
   'CT-01': 'co-tenant-canary',
   'CT-02': 'INV-KEYS-ATTESTED',
+  'CT-03': 'co-tenant-canary',
 };
 
 describe('catalogue: co-tenant (CT)', () => {

@@ -40,10 +40,14 @@ export function firstDevice(op: { listDevices(): InstalledDeviceInfo[] }): Insta
  * The attacker's own device: same product, its own vendor PKI (same names, other keys), built without a memory
  * firewall because its builder wants to read it.
  */
-export function attackerDevice(ctx: ScenarioContext, flavour: AcceleratorFlavour, purpose: string): EmulatedAccelerator {
+export function attackerHardware(ctx: ScenarioContext, flavour: AcceleratorFlavour, purpose: string): { device: EmulatedAccelerator; vendorRootDer: Uint8Array } {
   const random = ctx.world.sim.prng(`attacker.device.${purpose}`);
   const vendor = createVendor(random, flavour);
-  return createAcceleratorDevice({ vendor, flavour, random, index: 0, defences: { memoryFirewall: false } });
+  return { device: createAcceleratorDevice({ vendor, flavour, random, index: 0, defences: { memoryFirewall: false } }), vendorRootDer: vendor.rootDer };
+}
+
+export function attackerDevice(ctx: ScenarioContext, flavour: AcceleratorFlavour, purpose: string): EmulatedAccelerator {
+  return attackerHardware(ctx, flavour, purpose).device;
 }
 
 /** Reads device memory from 0 through the operator's management plane (all-ones where the firewall holds). */
