@@ -57,6 +57,15 @@ export function operatorDeviceCalls(world: World, op: Ledgered): Partial<Operato
     deviceDma: (deviceId, physicalAddress, length) =>
       op('deviceDma', () => audited('devices.dma', { deviceId, physicalAddress, length }, () => world.host.deviceDma(deviceId, physicalAddress, length)), (b) => b),
     swapDevice: (deviceId, replacement) => op('swapDevice', () => world.host.swapDevice(deviceId, replacement), () => undefined),
+    watchDeviceBus: (deviceId, observer) => {
+      const relay = world.host.deviceMailboxRelay(deviceId);
+      const before = relay.observe;
+      relay.observe = (message) => {
+        before?.(message);
+        world.observe('operator', `operator bus analyser ${deviceId.slice(0, 8)} ${message.direction}`, message.bytes);
+        observer(message.direction, message.bytes.slice());
+      };
+    },
     installDevice: (device, vendorRootDer) => op('installDevice', () => world.host.installAccelerator(device, { vendorRootDer }), json),
   };
 }

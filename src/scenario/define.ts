@@ -128,6 +128,8 @@ export interface OperatorHandle {
   readonly deviceDma?: (deviceId: string, physicalAddress: number, length: number) => Uint8Array;
   /** Hands in the data centre: another device in the same slot, same bus address and assignment (DEV-01, DEV-05). */
   readonly swapDevice?: (deviceId: string, replacement: AcceleratorDevice) => void;
+  /** A bus analyser on a slot: sees each SPDM mailbox message (public certificates and signed reports) as it passes. */
+  readonly watchDeviceBus?: (deviceId: string, observer: (direction: 'to-device' | 'to-enclave', bytes: Uint8Array) => void) => void;
   /** Installs a device in a free slot, declaring its vendor root to the platform. */
   readonly installDevice?: (device: AcceleratorDevice, vendorRootDer: Uint8Array) => InstalledDeviceInfo;
 }

@@ -4,11 +4,14 @@ import { CATALOGUE } from '../../src/scenario/catalogue/index.ts';
 import { canaryHitsOf, eachBlockedAndCaught } from './helpers.ts';
 
 /** What the control must show: the weights read back by the operator, or the scenario's own check on where they went. */
-const CONTROL_EVIDENCE: Readonly<Record<string, 'operator-canary' | 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE'>> = {
+const CONTROL_EVIDENCE: Readonly<Record<string, 'operator-canary' | 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE' | 'INV-FAIL-CLOSED'>> = {
   'DEV-01': 'operator-canary',
   'DEV-02': 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE',
   'DEV-03': 'operator-canary',
+  'DEV-03-TRN': 'operator-canary',
   'DEV-04': 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE',
+  'DEV-05': 'operator-canary',
+  'DEV-07': 'INV-FAIL-CLOSED',
 };
 
 /** The driver's typed refusal each defended run must end with (the app reports it as device-refused). */
@@ -16,7 +19,10 @@ const REFUSAL: Readonly<Record<string, string>> = {
   'DEV-01': 'DEVICE_CHAIN_INVALID',
   'DEV-02': 'DEVICE_FIRMWARE_ROLLBACK',
   'DEV-03': 'DEVICE_MODE_REJECTED',
+  'DEV-03-TRN': 'DEVICE_MODE_REJECTED',
   'DEV-04': 'DEVICE_MEASUREMENT_MISMATCH',
+  'DEV-05': 'SPDM_BAD_SIGNATURE',
+  'DEV-07': 'ACCEL_TAG_MISMATCH',
 };
 
 describe('catalogue: accelerators (DEV)', () => {
@@ -31,8 +37,15 @@ describe('catalogue: accelerators (DEV)', () => {
     const control = result.runs.control!;
     const defended = result.runs.defended;
     expect(defended.notes.join(' '), why).toContain(REFUSAL[scenario.id]!);
+    const evidence = CONTROL_EVIDENCE[scenario.id];
+    if (evidence === 'INV-FAIL-CLOSED') {
+      // The refusal is still typed in the control; what differs is that the refused transfer wrote device memory.
+      expect(control.verdicts.some((v) => v.invariant === evidence && !v.held && v.detail.includes('still wrote device memory')), why).toBe(true);
+      expect(defended.verdicts.find((v) => v.invariant === evidence)?.held, why).toBe(true);
+      return;
+    }
     expect(control.notes.join(' '), why).toContain('launch: ready');
-    if (CONTROL_EVIDENCE[scenario.id] === 'operator-canary') {
+    if (evidence === 'operator-canary') {
       expect(canaryHitsOf(control, 'operator').length, why).toBeGreaterThan(0);
     } else {
       expect(control.verdicts.some((v) => v.invariant === 'SCENARIO-WEIGHTS-ON-UNTRUSTED-DEVICE' && !v.held), why).toBe(true);
