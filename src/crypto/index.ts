@@ -191,3 +191,4 @@ export {
   verifyDataMatches,
 } from './spdm-key-schedule.ts';
 export { SecuredDirection, parseSecuredHeader, sessionIdOf } from './spdm-secured.ts';
+export { HMAC_SHA384_BYTES, hmacSha384 } from './hmac.ts';

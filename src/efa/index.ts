@@ -4,3 +4,4 @@ export { PS_PER_NS, PS_PER_US, PS_PER_MS } from './contracts.ts';
 export * from './net/index.ts';
 export * from './srd/index.ts';
 export * from './baselines/index.ts';
+export * from './secure/index.ts';
