@@ -115,12 +115,6 @@ export async function runWeightLoad(options: WeightLoadOptions): Promise<WeightL
         found: load.deviceSha256Hex,
       });
     }
-    const mib = (bytes: number) => Math.round(bytes / MIB);
-    progress?.(
-      `weight-load: ${totalMiB} MiB in ${load.seconds.toFixed(2)} s; RSS +${mib(load.rssPeakBytes - load.rssBaselineBytes)} MiB at peak, ` +
-        `of which device JS heap (page objects) +${mib(load.deviceHeapGrowthBytes)} MiB; device thread start +${mib(load.deviceThreadRssBytes)} MiB (not counted); ` +
-        `reserving device memory took ${load.reserveSeconds.toFixed(2)} s (not timed)`,
-    );
     return {
       layout,
       load,
@@ -131,6 +125,19 @@ export async function runWeightLoad(options: WeightLoadOptions): Promise<WeightL
     removeSealedModel(model);
     wipe(sessionSecret);
   }
+}
+
+const mib = (bytes: number) => Math.round(bytes / MIB);
+const signedMib = (bytes: number) => `${bytes >= 0 ? '+' : ''}${mib(bytes)}`;
+
+function loadDetail(run: WeightLoadRun): string {
+  const { load, layout } = run;
+  return [
+    `${mib(load.loadedBytes)} MiB in ${load.seconds.toFixed(2)} s as ${load.chunks} chunks of ${layout.frameBytes / 1024} KiB, sealed in ${mib(layout.shardBytes)} MiB shards; ` +
+      `device memory reserved (zeroed) first in ${load.reserveSeconds.toFixed(2)} s, not timed`,
+    `RSS ${signedMib(load.rssPeakBytes - load.rssBaselineBytes)} MiB at peak, of which device pages ${mib(load.residentPages * 4096)} MiB and device JS heap ` +
+      `(page objects) ${signedMib(load.deviceHeapGrowthBytes)} MiB; starting the device thread added ${mib(load.deviceThreadRssBytes)} MiB before the baseline`,
+  ].join('\n');
 }
 
 export function confidentialResult(run: WeightLoadRun): BenchResult {
@@ -144,6 +151,7 @@ export function confidentialResult(run: WeightLoadRun): BenchResult {
     ceilingMeaning: `node's single-pass AES-256-GCM MB/s over the same ${run.layout.frameBytes / 1024} KiB chunks (the load makes three passes on two threads)`,
     ratio: value / ceiling,
     bar: 0.3,
+    detail: loadDetail(run),
   };
 }
 
@@ -161,6 +169,7 @@ export function rssResult(run: WeightLoadRun): BenchResult {
     ceiling: RSS_OVERHEAD_MIB_CEILING,
     ceilingMeaning: `LOWER IS BETTER: peak RSS growth during the ${Math.round(run.layout.sizeBytes / MIB)} MiB load minus the device memory's pages, against a ${RSS_OVERHEAD_MIB_CEILING} MiB budget (ratio ≤ 1 is within it)`,
     ratio: value / RSS_OVERHEAD_MIB_CEILING,
+    detail: loadDetail(run),
   };
 }
 
