@@ -4,3 +4,4 @@ export { Faults, type FaultPlan, type FaultRate } from './faults.ts';
 export { Trace, canonicalJson, type TraceEvent, type TraceValue, type LogSink } from './trace.ts';
 export { AuditLog, type AuditEntry } from './audit.ts';
 export { parseEpoch, wallClockMs } from './clock.ts';
+export { Des, DES_PENDING_MAX, type DesHandler, type DesRunLimits } from './des.ts';
