@@ -30,7 +30,11 @@ export function instanceDeviceHandle(world: World, instance: ParentInstance, pri
       view(deviceId); // only a device assigned through this instance has its staging in this instance's memory
       const device = slotDevice(world, deviceId);
       if (device.staging.watch === undefined) throw new EmuError('HOST_NO_SUCH_DEVICE', `device ${deviceId} has no host-visible staging`);
-      device.staging.watch(watcher);
+      // The world files every staging write under the parent-admin; another instance's admin files what it watches itself.
+      device.staging.watch((slot, bytes) => {
+        if (principal !== 'parent-admin') world.observe(principal, `device ${short(deviceId)} staging ${slot}`, bytes);
+        watcher(slot, bytes);
+      });
     },
     submit: (deviceId, descriptor) => ledgered(`device ${short(deviceId)} submit`, () => view(deviceId).submit(descriptor), () => undefined),
     doorbell: (deviceId) => ledgered(`device ${short(deviceId)} doorbell`, () => view(deviceId).doorbell(), (n) => String(n)),
