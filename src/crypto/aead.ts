@@ -55,6 +55,11 @@ export function aes256GcmOpen(key: Uint8Array, iv: Uint8Array, sealed: Uint8Arra
     body.fill(0);
     throw new EmuError('AEAD_AUTH_FAILED', 'AES-256-GCM tag mismatch');
   }
+  // GCM's final() adds nothing; when update() gave a buffer of its own (not a slice of node's shared pool), hand
+  // it out as is instead of copying a megabyte per call on the bounce-buffer path.
+  if (tail.length === 0 && body.byteOffset === 0 && body.buffer.byteLength === body.length) {
+    return new Uint8Array(body.buffer, 0, body.length);
+  }
   const out = new Uint8Array(body.length + tail.length);
   out.set(body, 0);
   out.set(tail, body.length);
