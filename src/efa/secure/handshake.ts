@@ -257,18 +257,18 @@ export class LinkHandshakeResponder extends HandshakeSide {
             flags: ch.flags,
           });
         }
+        if (!ours.includes(LINK_SUITE_P384_AES256GCM_SHA384)) throw new EmuError('LINK_HANDSHAKE_NO_SUITE', 'no suite in common');
         suite = LINK_SUITE_P384_AES256GCM_SHA384;
         version = LINK_VERSION_1;
         flags = LINK_FLAG_ENCRYPT;
       } else {
         // The naive responder takes the initiator's first choice as it comes (the behaviour NET-07 exploits).
-        const first = ch.suites.find((s) => KNOWN_SUITES.includes(s));
+        const first = ch.suites.find((s) => KNOWN_SUITES.includes(s) && ours.includes(s));
         if (first === undefined) throw new EmuError('LINK_HANDSHAKE_NO_SUITE', 'no suite in common');
         suite = first;
         version = Math.min(ch.version, offer.version ?? LINK_VERSION_1);
         flags = ch.flags & (offer.flags ?? LINK_FLAG_ENCRYPT);
       }
-      if (!ours.includes(suite) && this.defences.downgradeProtection) throw new EmuError('LINK_HANDSHAKE_NO_SUITE', 'no suite in common');
       checkPeer(this.options, this.defences, ch);
       this.key = p384KeyPair(this.options.random);
       const sh = ownHello(this.options, this.key, ch.host, [suite], version, flags);
