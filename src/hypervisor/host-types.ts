@@ -16,6 +16,8 @@ export interface HostOptions {
   readonly onConsole?: (enclaveId: string, line: string) => void;
   /** NSMs refuse to extend or lock a locked PCR (default true; off is PA-10's negative control). */
   readonly nsmLockEnforced?: boolean;
+  /** Seed of the Nitro root when several hosts share one platform (multi-host worlds); default: the host's own. */
+  readonly nitroRootSeed?: number;
 }
 
 export interface EnclaveLaunchOptions {

@@ -50,7 +50,10 @@ export class Host {
     this.region = options.region ?? 'us-east-1';
     this.defences = options.defences ?? NITRO_DEFENCES;
     this.memory = new PhysicalMemory((options.memoryMiB ?? 4096) * 1024 * 1024);
-    this.nitro = new NitroController(this.sim, this.region, { signedFirmwareOnly: this.defences.signedFirmwareOnly });
+    this.nitro = new NitroController(this.sim, this.region, {
+      signedFirmwareOnly: this.defences.signedFirmwareOnly,
+      ...(options.nitroRootSeed !== undefined ? { rootSeed: options.nitroRootSeed } : {}),
+    });
     this.#trail = new HostAuditTrail(() => this.sim.nowMs, this.defences.auditBeforeEffect);
     this.#onConsole = options.onConsole;
     this.#nsmLockEnforced = options.nsmLockEnforced ?? true;

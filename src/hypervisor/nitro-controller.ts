@@ -14,7 +14,7 @@ import {
   type RandomSource,
 } from '../crypto/index.ts';
 import { EmuError } from '../errors.ts';
-import type { Simulator } from '../sim/index.ts';
+import { Prng, type Simulator } from '../sim/index.ts';
 import { VENDOR_ROOTS_MAX, collectDeviceEvidence } from './device-endorser.ts';
 import { FirmwareSigner, firmwareSignedBy, parseFirmware, type FirmwareManifest } from './firmware.ts';
 
@@ -67,11 +67,20 @@ export class NitroController {
   #endorser: { leaf: IssuedCertificate; issuer: Uint8Array; notAfterMs: number } | undefined;
   #firmware: { image: Uint8Array; manifest: FirmwareManifest; measurement: string };
 
-  constructor(sim: Simulator, region: string, options: { readonly signedFirmwareOnly?: boolean; readonly firmwareSigner?: FirmwareSigner } = {}) {
+  constructor(
+    sim: Simulator,
+    region: string,
+    options: {
+      readonly signedFirmwareOnly?: boolean;
+      readonly firmwareSigner?: FirmwareSigner;
+      /** Hosts of one platform share a root: a multi-host world gives each host this seed instead of its own. */
+      readonly rootSeed?: number;
+    } = {},
+  ) {
     this.#sim = sim;
     this.region = region;
     // A stream used for nothing else: the root depends on the seed alone, never on the epoch or history.
-    this.#root = createEmulatedNitroRoot(sim.prng('nitro.root'));
+    this.#root = createEmulatedNitroRoot(options.rootSeed === undefined ? sim.prng('nitro.root') : new Prng(options.rootSeed, 'nitro.root'));
     this.rootCertificateDer = this.#root.der;
     this.#signedFirmwareOnly = options.signedFirmwareOnly ?? true;
     const signer = options.firmwareSigner ?? new FirmwareSigner(sim.prng('platform.firmware-key'));

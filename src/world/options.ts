@@ -101,6 +101,8 @@ export interface WorldOptions {
   readonly debugMode?: boolean;
   /** An image other than the default one (e.g. a modified app); the key policy still names the default image. */
   readonly enclaveImage?: Uint8Array;
+  /** Seed of the platform's Nitro root, shared by the hosts of a multi-host world (default: this world's seed). */
+  readonly platformSeed?: number;
   /**
    * Accelerators on the host, all of one flavour, assigned to the enclave at launch; the model then is a small
    * transformer that runs on them. Absent: no accelerator, the enclave runs the small MLP on its CPU.

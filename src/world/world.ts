@@ -68,6 +68,7 @@ export class World {
       defences: this.defences,
       observe,
       nsmLockEnforced: this.defences.nsmLockEnforced,
+      ...(options.platformSeed !== undefined ? { nitroRootSeed: options.platformSeed } : {}),
       onConsole: (enclaveId, line) => this.observe(this.host.enclaves.find((e) => e.enclaveId === enclaveId)?.parent.info.principal ?? 'parent-admin', `console ${enclaveId}`, line),
     });
     this.kms = new KmsService({
