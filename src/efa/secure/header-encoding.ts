@@ -24,25 +24,45 @@ const enum Tag {
 }
 
 class Sink {
-  readonly parts: number[] = [];
+  readonly buffer = new Uint8Array(BYTES_MAX);
+  readonly view = new DataView(this.buffer.buffer);
+  length = 0;
+  #room(bytes: number): void {
+    assert(this.length + bytes <= BYTES_MAX, `transport header encodes to more than ${BYTES_MAX} bytes`);
+  }
   byte(value: number): void {
-    assert(this.parts.length < BYTES_MAX, `transport header encodes to more than ${BYTES_MAX} bytes`);
-    this.parts.push(value & 0xff);
+    this.#room(1);
+    this.buffer[this.length++] = value & 0xff;
   }
   u32(value: number): void {
-    this.byte(value >>> 24);
-    this.byte(value >>> 16);
-    this.byte(value >>> 8);
-    this.byte(value);
+    this.#room(4);
+    this.view.setUint32(this.length, value >>> 0);
+    this.length += 4;
+  }
+  f64(value: number): void {
+    this.#room(8);
+    this.view.setFloat64(this.length, value);
+    this.length += 8;
   }
   bytes(value: Uint8Array): void {
-    assert(this.parts.length + value.length <= BYTES_MAX, `transport header encodes to more than ${BYTES_MAX} bytes`);
     this.u32(value.length);
-    for (const b of value) this.parts.push(b);
+    this.#room(value.length);
+    this.buffer.set(value, this.length);
+    this.length += value.length;
   }
 }
 
-const scratch = new DataView(new ArrayBuffer(8));
+// Field names repeat on every packet: encode each once (bounded, so odd headers cannot grow it without limit).
+const KEY_CACHE_MAX = 1024;
+const keyBytes = new Map<string, Uint8Array>();
+function keyUtf8(key: string): Uint8Array {
+  let bytes = keyBytes.get(key);
+  if (bytes === undefined) {
+    bytes = utf8(key);
+    if (keyBytes.size < KEY_CACHE_MAX) keyBytes.set(key, bytes);
+  }
+  return bytes;
+}
 
 function encodeValue(sink: Sink, value: unknown, depth: number): void {
   assert(depth <= DEPTH_MAX, 'transport header nests too deeply');
@@ -51,9 +71,7 @@ function encodeValue(sink: Sink, value: unknown, depth: number): void {
   if (typeof value === 'boolean') return sink.byte(value ? Tag.True : Tag.False);
   if (typeof value === 'number') {
     sink.byte(Tag.Number);
-    scratch.setFloat64(0, value);
-    for (let i = 0; i < 8; i++) sink.byte(scratch.getUint8(i));
-    return;
+    return sink.f64(value);
   }
   if (typeof value === 'bigint') {
     sink.byte(Tag.BigInt);
@@ -80,14 +98,18 @@ function encodeValue(sink: Sink, value: unknown, depth: number): void {
   sink.byte(Tag.Object);
   sink.u32(keys.length);
   for (const key of keys) {
-    sink.bytes(utf8(key));
+    sink.bytes(keyUtf8(key));
     encodeValue(sink, (value as Record<string, unknown>)[key], depth + 1);
   }
 }
 
+const SINK = new Sink();
+
 /** Canonical bytes of a transport header (plain data: numbers, strings, booleans, bytes, arrays, objects). */
 export function encodeTransportHeader(header: unknown): Uint8Array {
-  const sink = new Sink();
+  // One scratch buffer: encoding is synchronous and never re-entered, and the result is copied out.
+  const sink = SINK;
+  sink.length = 0;
   encodeValue(sink, header, 0);
-  return Uint8Array.from(sink.parts);
+  return sink.buffer.slice(0, sink.length);
 }

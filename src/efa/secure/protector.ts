@@ -72,11 +72,13 @@ interface RxState {
 
 interface Link {
   readonly session: LinkSession;
+  readonly jobBytes: Uint8Array;
   readonly tx: TxState;
   readonly rx: RxState;
 }
 
 const LINKS_MAX = 1 << 16;
+const EMPTY = new Uint8Array(0);
 const AAD_LABEL = utf8('nitro-emu efa-link v1 aad');
 
 /**
@@ -121,6 +123,7 @@ export class SecureLinkProtector implements PacketProtector {
     if (old !== undefined) this.#dropLink(old);
     this.#links.set(session.peer.host, {
       session,
+      jobBytes: utf8(session.jobId),
       tx: { epoch: 0, key: undefined, sealedUnderKey: 0, counter: 0 },
       rx: { epoch: 0, keys: new Map(), window: new ReplayWindow(this.#windowSize) },
     });
@@ -172,23 +175,35 @@ export class SecureLinkProtector implements PacketProtector {
     return this.mode === 'real' ? session.trafficKey(src, dst, epoch) : new Uint8Array(0);
   }
 
-  #aad(session: LinkSession, src: HostId, dst: HostId, header: SealedHeader, kind: Packet['kind']): Uint8Array {
-    const fixed = new Uint8Array(this.defences.aadBinding ? 32 : 16);
-    const view = new DataView(fixed.buffer);
+  /**
+   * AAD = label ‖ epoch ‖ context ‖ counter ‖ kind ‖ hasPayload ‖ [spi ‖ src ‖ dst ‖ direction ‖ job] ‖ transport
+   * header. src/dst come from the session (who we believe sent it), never from the packet, so a frame moved to another
+   * link fails its tag. With aadBinding off the bracketed part is left out: the naive design NET-09 attacks.
+   */
+  #aad(link: Link, src: HostId, dst: HostId, header: SealedHeader, kind: Packet['kind']): Uint8Array {
+    const headerBytes = encodeTransportHeader(header.inner);
+    const bound = this.defences.aadBinding;
+    const job = bound ? link.jobBytes : EMPTY;
+    const fixedBytes = bound ? 32 : 16;
+    const out = new Uint8Array(AAD_LABEL.length + fixedBytes + job.length + headerBytes.length);
+    out.set(AAD_LABEL, 0);
+    const view = new DataView(out.buffer, AAD_LABEL.length, fixedBytes);
     view.setUint16(0, header.epoch);
     view.setUint16(2, header.context);
     view.setUint32(4, Math.floor(header.counter / 2 ** 32));
     view.setUint32(8, header.counter >>> 0);
     view.setUint8(12, KIND_CODE[kind]);
     view.setUint8(13, header.hasPayload ? 1 : 0);
-    if (this.defences.aadBinding) {
+    if (bound) {
       view.setUint32(16, header.spi);
       view.setUint32(20, src);
       view.setUint32(24, dst);
-      view.setUint8(28, session.directionOf(src));
-      return concatBytes(AAD_LABEL, fixed, utf8(session.jobId), encodeTransportHeader(header.inner));
+      view.setUint8(28, link.session.directionOf(src));
+      view.setUint16(30, job.length);
     }
-    return concatBytes(AAD_LABEL, fixed, encodeTransportHeader(header.inner));
+    out.set(job, AAD_LABEL.length + fixedBytes);
+    out.set(headerBytes, AAD_LABEL.length + fixedBytes + job.length);
+    return out;
   }
 
   /** Seals for `packet.dst`. Throws LINK_NO_SESSION (never sends plaintext instead) and LINK_KEY_EXHAUSTED. */
@@ -215,7 +230,7 @@ export class SecureLinkProtector implements PacketProtector {
     let payload = packet.payload;
     if (this.mode === 'real') {
       const nonce = linkNonce(header.epoch, header.context, counter);
-      payload = aes256GcmSeal(tx.key!, nonce, packet.payload ?? new Uint8Array(0), this.#aad(session, this.host, packet.dst, header, packet.kind));
+      payload = aes256GcmSeal(tx.key!, nonce, packet.payload ?? new Uint8Array(0), this.#aad(link, this.host, packet.dst, header, packet.kind));
     }
     tx.counter += 1;
     tx.sealedUnderKey += 1;
@@ -283,7 +298,7 @@ export class SecureLinkProtector implements PacketProtector {
       const sealedBytes = packet.corrupted === true ? corruptCopy(packet.payload) : packet.payload;
       try {
         const nonce = linkNonce(header.epoch, header.context, header.counter);
-        payload = aes256GcmOpen(key, nonce, sealedBytes, this.#aad(session, packet.src, this.host, header, packet.kind));
+        payload = aes256GcmOpen(key, nonce, sealedBytes, this.#aad(link, packet.src, this.host, header, packet.kind));
       } catch (error) {
         if (isEmuError(error, 'AEAD_AUTH_FAILED')) return this.#reject('authFailed');
         throw error;
