@@ -1,0 +1,41 @@
+// SRD model constants (research/efa-srd.md §5.3–5.4). AWS publishes none of these; they are the research note's
+// assumptions, labelled as such, and every experiment reads them from here.
+import { PS_PER_MS, PS_PER_US } from '../contracts.ts';
+
+/** RTO floor ≈ 4× the 15 µs base RTT; ceiling 5 ms. */
+export const RTO_MIN_PS = 64 * PS_PER_US;
+export const RTO_MAX_PS = 5 * PS_PER_MS;
+/** Timeouts of one PSN before the work request completes with REMOTE_UNRESPONSIVE (UEC uses 5). */
+export const TIMEOUTS_PER_PSN_MAX = 8;
+/** Queueing allowance over base RTT before a path counts as congested (≈ 50 KB at 100 G). */
+export const TQ_PS = 4 * PS_PER_US;
+export const ENTROPY_VALUES_DEFAULT = 32;
+export const ENTROPY_VALUES_MAX = 64;
+/** One timeout penalises an EV for this many RTOs; two in a row take it down for EV_DOWN_PS, then one probe. */
+export const PENALTY_RTOS = 4;
+export const EV_DOWN_PS = 1 * PS_PER_MS;
+/** Per-EV loss EWMA gain and the level above which a path loss also penalises the EV (gray failures). */
+export const LOSS_EWMA_GAIN = 1 / 32;
+export const LOSS_PENALTY_LEVEL = 0.04;
+/** CC: additive increase per update (fraction of line rate), multiplicative cut gain, probe cadence and gain. */
+export const CC_ALPHA = 0.02;
+export const CC_BETA = 0.5;
+export const CC_PROBE_EVERY_UPDATES = 8;
+export const CC_PROBE_GAIN = 1.25;
+export const CC_DELIVERY_DEFICIT = 0.9;
+/** The slowest a connection may be cut to, as a fraction of line rate. */
+export const CC_RATE_MIN_FRACTION = 1 / 1000;
+/** baseRtt is a min filter over this window. */
+export const BASE_RTT_WINDOW_PS = 10 * PS_PER_MS;
+/**
+ * Receiver dedup window in PSNs (a bitmap) and the sender's bound on nextPsn − oldest unresolved PSN: the two must
+ * match, or a PSN could fall outside the window while still outstanding.
+ */
+export const PSN_WINDOW = 1 << 14;
+/** Largest message one work request may carry (the device's RDMA maximum, research §2.2). */
+export const MESSAGE_BYTES_MAX = 1 << 30;
+/**
+ * Crypto bytes (16 B security header + 16 B tag) counted in FabricConfig.headerBytes: SRD sizes a packet without
+ * them and a PacketProtector's seal adds them back (src/efa/secure's SECURE_LINK_OVERHEAD_BYTES, same value).
+ */
+export const CRYPTO_OVERHEAD_BYTES = 32;

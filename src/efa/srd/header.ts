@@ -1,0 +1,68 @@
+// SRD's own header fields, carried in Packet.header (our assumed format: AWS has not published SRD's header).
+
+export const DROP_OK = 0;
+export const DROP_RNR = 1;
+export const DROP_BAD_QP = 2;
+export const DROP_CODE_NAMES = ['OK', 'RNR', 'BAD_QP'] as const;
+
+export interface SrdDataHeader {
+  readonly t: 'srd-data';
+  readonly psn: number;
+  /** Sender's oldest unresolved PSN: everything below is settled, so the receiver's window may move past it. */
+  readonly basePsn: number;
+  readonly ev: number;
+  readonly pathSeq: number;
+  readonly txPs: number;
+  readonly msgId: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly msgBytes: number;
+}
+
+export interface SrdAckHeader {
+  readonly t: 'srd-ack';
+  /** The PSN this ACK is for (selective). */
+  readonly psn: number;
+  /** Every PSN below this was received and accepted (or settled by the sender). */
+  readonly cumPsn: number;
+  /** Echo of the acknowledged transmission: its EV, per-path sequence and send time. */
+  readonly ev: number;
+  readonly pathSeq: number;
+  readonly txPs: number;
+  readonly drop: number;
+}
+
+function isNonNegativeInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+export function isDataHeader(header: unknown): header is SrdDataHeader {
+  if (typeof header !== 'object' || header === null) return false;
+  const h = header as Record<string, unknown>;
+  return (
+    h.t === 'srd-data' &&
+    isNonNegativeInt(h.psn) &&
+    isNonNegativeInt(h.basePsn) &&
+    isNonNegativeInt(h.ev) &&
+    isNonNegativeInt(h.pathSeq) &&
+    isNonNegativeInt(h.txPs) &&
+    typeof h.msgId === 'number' &&
+    isNonNegativeInt(h.offset) &&
+    isNonNegativeInt(h.length) &&
+    isNonNegativeInt(h.msgBytes)
+  );
+}
+
+export function isAckHeader(header: unknown): header is SrdAckHeader {
+  if (typeof header !== 'object' || header === null) return false;
+  const h = header as Record<string, unknown>;
+  return (
+    h.t === 'srd-ack' &&
+    isNonNegativeInt(h.psn) &&
+    isNonNegativeInt(h.cumPsn) &&
+    isNonNegativeInt(h.ev) &&
+    isNonNegativeInt(h.pathSeq) &&
+    isNonNegativeInt(h.txPs) &&
+    (h.drop === DROP_OK || h.drop === DROP_RNR || h.drop === DROP_BAD_QP)
+  );
+}
