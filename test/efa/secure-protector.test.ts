@@ -254,8 +254,19 @@ describe('secure link packet protector', () => {
       for (const i of [4, 8]) q2.open(s[i]!);
       expect(q2.open(s[0]!)).toBeNull();
       expect(q2.open(withHeader(s[9]!, { epoch: 1 }))).toBeNull();
-      expect(q2.open(withHeader(s[9]!, { epoch: 5 }))).toBeNull();
+      expect(q2.open(withHeader(s[9]!, { epoch: 9 }))).toBeNull();
       expect(q2.stats()).toMatchObject({ 'rejected.badEpoch': 2, 'rejected.authFailed': 1 });
+    });
+
+    it('follows a peer whose whole previous epoch was lost (NET-05: no silent dead link)', () => {
+      const { p1, p2 } = attested(undefined, { rekeyAfterPackets: 2 });
+      const sealed = Array.from({ length: 8 }, (_, i) => p1.seal(dataPacket(1, 2, i)));
+      expect(sealedHeader(sealed[6]!).epoch).toBe(3);
+      expect(p2.open(sealed[0]!)).not.toBeNull();
+      expect(p2.open(sealed[6]!)?.payload).toEqual(CANARY);
+      expect(p2.open(sealed[5]!)).not.toBeNull();
+      expect(p2.open(sealed[1]!)).toBeNull();
+      expect(p2.stats()['rejected.badEpoch']).toBe(1);
     });
 
     it('refuses to seal when the counter would wrap, without changing state', () => {

@@ -1,5 +1,5 @@
 import { EmuError, assert, isEmuError } from '../../errors.ts';
-import { aes256GcmOpen, aes256GcmSeal, concatBytes, utf8, wipe } from '../../crypto/index.ts';
+import { aes256GcmOpen, aes256GcmSeal, utf8, wipe } from '../../crypto/index.ts';
 import type { HostId, Packet, PacketProtector } from '../contracts.ts';
 import {
   EPOCHS_MAX,
@@ -78,6 +78,7 @@ interface Link {
 }
 
 const LINKS_MAX = 1 << 16;
+const EPOCH_AHEAD_MAX = 4;
 const EMPTY = new Uint8Array(0);
 const AAD_LABEL = utf8('nitro-emu efa-link v1 aad');
 
@@ -310,7 +311,7 @@ export class SecureLinkProtector implements PacketProtector {
       payload = packet.payload;
     }
     if (this.defences.antiReplay && rx.window.check(header.counter) === 'fresh') rx.window.mark(header.counter);
-    this.#commitEpoch(link, header.epoch);
+    this.#commitEpoch(link, header.epoch, key);
     this.#bump('opened');
     const opened: Packet = {
       src: packet.src,
@@ -324,30 +325,35 @@ export class SecureLinkProtector implements PacketProtector {
     return opened;
   }
 
-  /** The receive key for `epoch`: current, previous (late reordered packets) or next (the peer just rekeyed). */
+  /**
+   * The receive key for `epoch`: the current one, the previous one (late reordered packets), or one up to
+   * EPOCH_AHEAD_MAX ahead: the peer rekeys without telling us, and if a whole epoch's packets were lost (NET-05)
+   * we must still follow, or the link would die with no error.
+   */
   #rxKey(link: Link, epoch: number): Uint8Array | undefined {
     const { session, rx } = link;
-    if (epoch !== rx.epoch && epoch !== rx.epoch - 1 && epoch !== rx.epoch + 1) return undefined;
-    if (epoch === rx.epoch - 1 && !rx.keys.has(epoch)) return undefined;
+    if (epoch < rx.epoch - 1 || epoch > rx.epoch + EPOCH_AHEAD_MAX) return undefined;
     let key = rx.keys.get(epoch);
-    if (key === undefined) {
-      // Derived tentatively; kept only if the packet authenticates (#commitEpoch), so forgeries cannot pin state.
-      key = this.#key(session, session.peer.host, this.host, epoch);
-      if (epoch === rx.epoch) rx.keys.set(epoch, key);
-    }
+    if (key !== undefined) return key;
+    if (epoch < rx.epoch) return undefined;
+    // Derived tentatively; a future epoch's key is kept only once a packet authenticates under it (#commitEpoch).
+    key = this.#key(session, session.peer.host, this.host, epoch);
+    if (epoch === rx.epoch) rx.keys.set(epoch, key);
     return key;
   }
 
-  #commitEpoch(link: Link, epoch: number): void {
-    const { session, rx } = link;
-    if (epoch !== rx.epoch + 1) return;
-    for (const [old, key] of rx.keys) {
-      if (old < rx.epoch) {
-        wipe(key);
+  #commitEpoch(link: Link, epoch: number, key: Uint8Array): void {
+    const { rx } = link;
+    if (epoch <= rx.epoch) return;
+    for (const [old, oldKey] of rx.keys) {
+      if (old < epoch - 1) {
+        wipe(oldKey);
         rx.keys.delete(old);
       }
     }
-    rx.keys.set(epoch, this.#key(session, session.peer.host, this.host, epoch));
+    rx.keys.set(epoch, key);
+    // After a jump, the epoch just before is where late reordered packets still come from.
+    if (!rx.keys.has(epoch - 1)) rx.keys.set(epoch - 1, this.#key(link.session, link.session.peer.host, this.host, epoch - 1));
     rx.epoch = epoch;
   }
 }
