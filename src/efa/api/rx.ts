@@ -120,6 +120,7 @@ export class Receiver {
     }
     let msg = window.get(pkt.msgId);
     if (msg === undefined) {
+      if (place === 'in-window') this.#core.count('arrivedAhead');
       const long = pkt.type === PktType.LONG_RTS;
       msg = {
         from, long, flags: pkt.flags, tag: pkt.tag, data: pkt.data, msgId: pkt.msgId, opId: pkt.opId,

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FI_ADDR_UNSPEC, FI_REMOTE_READ, PktType, encodePacket, type CqEntry, type CqErrEntry, type Endpoint,
+} from '../../src/efa/api/index.ts';
+import { pair, pattern } from './api-helpers.ts';
+
+function readAll(ep: Endpoint): { ok: CqEntry[]; err: CqErrEntry[] } {
+  const ok: CqEntry[] = [];
+  const err: CqErrEntry[] = [];
+  for (let batch = ep.cq.read(256); batch.length > 0; batch = ep.cq.read(256)) ok.push(...batch);
+  for (let e = ep.cq.readerr(); e !== undefined; e = ep.cq.readerr()) err.push(e);
+  return { ok, err };
+}
+
+describe('error completions', () => {
+  it('efa-direct: no posted receive → RNR at the sender; other traffic unaffected', () => {
+    const { fabric, a, b, aToB } = pair('efa-direct');
+    a.send(Uint8Array.of(1), aToB, 'lost');
+    fabric.run();
+    const buf = new Uint8Array(1);
+    b.recv(buf, FI_ADDR_UNSPEC, 'r');
+    a.send(Uint8Array.of(2), aToB, 'kept');
+    fabric.run();
+    const tx = readAll(a);
+    expect(tx.err.map((e) => [e.op_context, e.err])).toEqual([['lost', 'RNR']]);
+    expect(tx.ok.map((e) => e.op_context)).toEqual(['kept']);
+    expect(buf[0]).toBe(2);
+    expect(b.stats().rnr).toBe(1);
+  });
+
+  it('efa: RNR once the unexpected buffer is full; the window moves on past it', () => {
+    const { fabric, a, b, aToB } = pair('efa', {}, { unexpectedMsgsMax: 2 });
+    for (let i = 0; i < 3; i++) a.send(Uint8Array.of(i), aToB, i);
+    fabric.run();
+    const tx = readAll(a);
+    expect(tx.err.map((e) => [e.op_context, e.err])).toEqual([[2, 'RNR']]);
+    expect(tx.ok.map((e) => e.op_context)).toEqual([0, 1]);
+    const bufs = [new Uint8Array(1), new Uint8Array(1), new Uint8Array(1)];
+    bufs.forEach((buf) => b.recv(buf, FI_ADDR_UNSPEC));
+    a.send(Uint8Array.of(3), aToB, 3);
+    fabric.run();
+    expect(bufs.map((buf) => buf[0])).toEqual([0, 1, 3]);
+    expect(readAll(a).ok.map((e) => e.op_context)).toEqual([3]);
+  });
+
+  it('a short receive buffer gives TRUNCATED with olen at the receiver, success at the sender', () => {
+    const { fabric, a, b, aToB } = pair('efa');
+    const buf = new Uint8Array(10);
+    b.recv(buf, FI_ADDR_UNSPEC, 'short');
+    a.send(pattern(25, 1), aToB, 's');
+    fabric.run();
+    const rx = readAll(b);
+    expect(rx.err.map((e) => [e.op_context, e.err, e.olen, e.len])).toEqual([['short', 'TRUNCATED', 15, 10]]);
+    expect(Buffer.from(buf).equals(Buffer.from(pattern(25, 1).subarray(0, 10)))).toBe(true);
+    expect(readAll(a).ok).toHaveLength(1);
+  });
+
+  it('closing an endpoint cancels its receives; sends to it then fail BAD_QP', () => {
+    for (const mode of ['efa', 'efa-direct'] as const) {
+      const { fabric, a, b, aToB } = pair(mode);
+      b.recv(new Uint8Array(4), FI_ADDR_UNSPEC, 'pending');
+      b.close();
+      expect(readAll(b).err.map((e) => [e.op_context, e.err])).toEqual([['pending', 'CANCELED']]);
+      a.send(Uint8Array.of(1), aToB, 'to-closed');
+      fabric.run();
+      expect(readAll(a).err.map((e) => [e.op_context, e.err])).toEqual([['to-closed', 'BAD_QP']]);
+    }
+  });
+
+  it('an efa endpoint and an efa-direct endpoint refuse each other with PROTOCOL_MISMATCH', () => {
+    const { fabric, domain, a } = pair('efa');
+    const direct = domain.endpoint({ host: 3, mode: 'efa-direct' });
+    direct.recv(new Uint8Array(4), FI_ADDR_UNSPEC);
+    const toDirect = a.av.insert(direct.getname());
+    a.send(Uint8Array.of(1), toDirect, 'x');
+    fabric.run();
+    expect(readAll(a).err.map((e) => e.err)).toEqual(['PROTOCOL_MISMATCH']);
+    expect(readAll(direct).ok).toHaveLength(0);
+  });
+
+  it('malformed packets from a tap are counted and reported, never delivered, never a crash', () => {
+    const { fabric, domain, net, a, b, aToB } = pair('efa');
+    const buf = new Uint8Array(4);
+    b.recv(buf, FI_ADDR_UNSPEC, 'r');
+    const good = encodePacket({
+      type: PktType.EAGER, flags: 0, dstQpn: b.qpn, srcQpn: a.qpn, dstConnId: b.connid, srcConnId: a.connid,
+      msgId: 0, opId: 1, tag: 0n, data: 0, totalLen: 4, segOffset: 0, rkey: 0, rOffset: 0, code: 0,
+      payload: Uint8Array.of(9, 9, 9, 9),
+    });
+    const variants: Uint8Array[] = [];
+    for (const index of [0, 1, 3, 36, 44, 60]) {
+      const bad = good.slice();
+      bad[index] = bad[index]! ^ 0x80;
+      variants.push(bad);
+    }
+    variants.push(good.subarray(0, 40), Uint8Array.of(0xe1, 1, 0, 0, b.qpn, 0));
+    for (const [i, bytes] of variants.entries()) {
+      net.inject(5, { src: 0, messageId: 10_000 + i, offset: 0, length: bytes.length, messageBytes: bytes.length, payload: bytes, atPs: 0 });
+    }
+    // A segment claiming a message far larger than any of our packets is refused before any allocation.
+    net.inject(5, { src: 0, messageId: 1, offset: 0, length: 4, messageBytes: 1 << 30, payload: new Uint8Array(4), atPs: 0 });
+    fabric.run();
+    const rx = readAll(b);
+    expect(rx.ok).toHaveLength(0);
+    expect(buf).toEqual(new Uint8Array(4));
+    expect(rx.err.every((e) => e.err === 'MALFORMED_PACKET')).toBe(true);
+    expect(rx.err.length).toBeGreaterThanOrEqual(variants.length - 1);
+    expect(domain.stats().packetsMalformed).toBe(variants.length);
+    expect(domain.stats().segmentsMalformed).toBe(1);
+    // The endpoint still works afterwards.
+    a.send(Uint8Array.of(7, 7, 7, 7), aToB);
+    fabric.run();
+    expect(buf).toEqual(Uint8Array.of(7, 7, 7, 7));
+  });
+});
+
+describe('RMA', () => {
+  it('write and read against a registered region; bad key, bounds and access fail without touching memory', () => {
+    for (const mode of ['efa', 'efa-direct'] as const) {
+      const { fabric, a, b, aToB } = pair(mode);
+      const region = new Uint8Array(100_000);
+      const mr = b.mr.reg(region);
+      const ro = b.mr.reg(new Uint8Array(64), { access: FI_REMOTE_READ });
+      const data = pattern(50_000, 5);
+      a.write(data, aToB, 1000, mr.key, 'w');
+      fabric.run();
+      expect(Buffer.from(region.subarray(1000, 51_000)).equals(Buffer.from(data))).toBe(true);
+      const back = new Uint8Array(50_000);
+      a.read(back, aToB, 1000, mr.key, 'r');
+      fabric.run();
+      expect(Buffer.from(back).equals(Buffer.from(data))).toBe(true);
+      expect(readAll(a).ok.map((e) => e.op_context)).toEqual(['w', 'r']);
+
+      const before = region.slice();
+      a.write(pattern(100, 1), aToB, 0, (mr.key ^ 1) >>> 0, 'bad-key');
+      a.write(pattern(20_000, 1), aToB, 90_000, mr.key, 'oob');
+      a.write(pattern(10, 1), aToB, 0, ro.key, 'read-only');
+      a.read(new Uint8Array(10), aToB, 99_995, mr.key, 'read-oob');
+      fabric.run();
+      const errors = readAll(a).err.map((e) => `${String(e.op_context)}=${e.err}`).sort();
+      expect(errors).toEqual(['bad-key=RMA_KEY_INVALID', 'oob=RMA_OUT_OF_BOUNDS', 'read-only=RMA_ACCESS_DENIED', 'read-oob=RMA_OUT_OF_BOUNDS']);
+      expect(Buffer.from(region).equals(Buffer.from(before))).toBe(true);
+      expect(() => a.write(new Uint8Array(a.maxRmaSize + 1), aToB, 0, mr.key)).toThrow(/MSG_TOO_LARGE/);
+    }
+  });
+
+  it('efa-direct: an RMA initiator missing from the target AV is refused', () => {
+    const { fabric, domain, b } = pair('efa-direct');
+    const stranger = domain.endpoint({ host: 2, mode: 'efa-direct' });
+    const region = new Uint8Array(16);
+    const mr = b.mr.reg(region);
+    const toB = stranger.av.insert(b.getname());
+    stranger.write(pattern(16, 2), toB, 0, mr.key, 'w');
+    fabric.run();
+    expect(readAll(stranger).err.map((e) => e.err)).toEqual(['RMA_PEER_UNKNOWN']);
+    expect(region).toEqual(new Uint8Array(16));
+  });
+});
