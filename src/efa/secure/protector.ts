@@ -213,6 +213,8 @@ export class SecureLinkProtector implements PacketProtector {
     if (!this.defences.encrypt) return packet;
     const link = this.#link(packet.dst);
     if (link === undefined) {
+      // Defence off: the naive NIC talks in the clear to whoever it never authenticated.
+      if (!this.defences.peerAuthentication) return packet;
       throw new EmuError('LINK_NO_SESSION', `no attested session from host ${this.host} to ${packet.dst}`, { dst: packet.dst });
     }
     const { session, tx } = link;
