@@ -1,32 +1,23 @@
 import { EmuError, isEmuError } from '../../errors.ts';
-import {
-  type P384KeyPair,
-  type RandomSource,
-  concatBytes,
-  equalBytes,
-  hkdfSha384,
-  hmacSha384,
-  p384KeyPair,
-  p384SharedSecret,
-  sha384,
-  utf8,
-  wipe,
-} from '../../crypto/index.ts';
+import { type P384KeyPair, concatBytes, equalBytes, hmacSha384, p384KeyPair, p384SharedSecret, wipe } from '../../crypto/index.ts';
 import type { HostId } from '../contracts.ts';
 import { LINK_FLAG_ENCRYPT, LINK_SUITE_NULL, LINK_SUITE_P384_AES256GCM_SHA384, LINK_VERSION_1 } from './constants.ts';
 import { DEFAULT_DEFENCES, type SecureLinkDefences } from './defences.ts';
-import { type EvidenceBinding, type EvidencePolicy, type LinkEvidence, type PeerClaim, evidenceBinding, verifyEvidence } from './evidence.ts';
 import {
-  type Hello,
-  RANDOM_BYTES,
-  decodeClientHello,
-  decodeFinished,
-  decodeServerHello,
-  encodeClientHello,
-  encodeFinished,
-  encodeServerHelloCore,
-} from './messages.ts';
-import { LinkSession, checkJobId, spiFrom } from './session.ts';
+  KNOWN_SUITES,
+  type LinkEndpointOptions,
+  type State,
+  checkPeer,
+  coreTranscript,
+  derive,
+  fullTranscript,
+  ownHello,
+  wipeDerived,
+} from './handshake-core.ts';
+import { decodeClientHello, decodeFinished, decodeServerHello, encodeClientHello, encodeFinished, encodeServerHelloCore } from './messages.ts';
+import { LinkSession, checkJobId } from './session.ts';
+
+export type { LinkEndpointOptions } from './handshake-core.ts';
 
 // Attested link handshake (three messages, carried by the caller as bytes):
 //   I → R  ClientHello  version, offered suites, flags, job, I's host/rank, R's host, random, ephemeral P-384 key, evidence
@@ -35,90 +26,6 @@ import { LinkSession, checkJobId, spiFrom } from './session.ts';
 // th = SHA-384(ClientHello ‖ ServerHello-without-MAC); finished keys and the link master come from
 // HKDF-SHA384(ECDH(eI, eR), salt = th). Evidence binds each ephemeral key to an attested component, so the MACs
 // prove each side holds an attested key, and a man in the middle that rewrites any hello field breaks th (NET-07).
-
-const LABEL_RESPONDER_FINISHED = utf8('nitro-emu efa-link v1 responder finished');
-const LABEL_INITIATOR_FINISHED = utf8('nitro-emu efa-link v1 initiator finished');
-const LABEL_MASTER = utf8('nitro-emu efa-link v1 master');
-const LABEL_KEYS_ONLY = utf8('nitro-emu efa-link v1 keys-only transcript');
-const KNOWN_SUITES: readonly number[] = [LINK_SUITE_P384_AES256GCM_SHA384, LINK_SUITE_NULL];
-
-export interface LinkEndpointOptions {
-  readonly host: HostId;
-  readonly rank: number;
-  readonly jobId: string;
-  readonly random: RandomSource;
-  /** Produces this side's evidence for its ephemeral key (an NSM attestation request, or a device token). */
-  readonly attest: (binding: EvidenceBinding) => LinkEvidence;
-  readonly policy: EvidencePolicy;
-  /** Job membership (CT-04): may this attested peer join? Default: any attested peer of the same job. */
-  readonly admitPeer?: (peer: PeerClaim) => boolean;
-  readonly defences?: SecureLinkDefences;
-  /** What this side proposes; tests use it to play a legacy or downgrading peer. */
-  readonly offer?: { readonly version?: number; readonly suites?: readonly number[]; readonly flags?: number };
-}
-
-type State = 'start' | 'waiting' | 'done' | 'failed';
-
-interface Derived {
-  readonly responderFinished: Uint8Array;
-  readonly initiatorFinished: Uint8Array;
-  readonly master: Uint8Array;
-  readonly spi: number;
-}
-
-function derive(shared: Uint8Array, th: Uint8Array): Derived {
-  const master = hkdfSha384(shared, th, LABEL_MASTER, 48);
-  return {
-    responderFinished: hkdfSha384(shared, th, LABEL_RESPONDER_FINISHED, 48),
-    initiatorFinished: hkdfSha384(shared, th, LABEL_INITIATOR_FINISHED, 48),
-    master,
-    spi: spiFrom(master, th),
-  };
-}
-
-function wipeDerived(d: Derived): void {
-  wipe(d.responderFinished);
-  wipe(d.initiatorFinished);
-  wipe(d.master);
-}
-
-/** With downgrade protection off the transcript binds only the two keys: the naive design NET-07 attacks. */
-function coreTranscript(defences: SecureLinkDefences, clientHello: Uint8Array, serverCore: Uint8Array, ch: Hello, sh: Hello): Uint8Array {
-  if (defences.downgradeProtection) return sha384(concatBytes(clientHello, serverCore));
-  return sha384(concatBytes(LABEL_KEYS_ONLY, ch.ephemeralPublicKey, sh.ephemeralPublicKey, ch.random, sh.random));
-}
-
-function fullTranscript(defences: SecureLinkDefences, core: Uint8Array, clientHello: Uint8Array, serverHello: Uint8Array): Uint8Array {
-  return defences.downgradeProtection ? sha384(concatBytes(clientHello, serverHello)) : core;
-}
-
-function checkPeer(options: LinkEndpointOptions, defences: SecureLinkDefences, hello: Hello): void {
-  if (hello.jobId !== options.jobId) {
-    throw new EmuError('LINK_HANDSHAKE_JOB_MISMATCH', 'the peer is in another job', { ours: options.jobId, theirs: hello.jobId });
-  }
-  if (!defences.peerAuthentication) return;
-  const claim: PeerClaim = { host: hello.host, rank: hello.rank, jobId: hello.jobId };
-  verifyEvidence(hello.evidence, hello.ephemeralPublicKey, claim, options.policy);
-  if (options.admitPeer !== undefined && !options.admitPeer(claim)) {
-    throw new EmuError('LINK_HANDSHAKE_NOT_MEMBER', 'the attested peer is not a member of this job', { host: hello.host, rank: hello.rank });
-  }
-}
-
-function ownHello(options: LinkEndpointOptions, key: P384KeyPair, peerHost: HostId, suites: readonly number[], version: number, flags: number): Hello {
-  const claim: PeerClaim = { host: options.host, rank: options.rank, jobId: options.jobId };
-  return {
-    version,
-    suites,
-    flags,
-    jobId: options.jobId,
-    host: options.host,
-    rank: options.rank,
-    peerHost,
-    random: options.random.bytes(RANDOM_BYTES),
-    ephemeralPublicKey: key.publicKey,
-    evidence: options.attest(evidenceBinding(key.publicKey, claim)),
-  };
-}
 
 abstract class HandshakeSide {
   protected state: State = 'start';

@@ -1,5 +1,5 @@
 import { EmuError, assert, isEmuError } from '../../errors.ts';
-import { aes256GcmOpen, aes256GcmSeal, utf8, wipe } from '../../crypto/index.ts';
+import { aes256GcmOpen, aes256GcmSeal, wipe } from '../../crypto/index.ts';
 import type { HostId, Packet, PacketProtector } from '../contracts.ts';
 import {
   EPOCHS_MAX,
@@ -10,36 +10,14 @@ import {
   TX_COUNTER_BITS_DEFAULT,
 } from './constants.ts';
 import { DEFAULT_DEFENCES, type SecureLinkDefences } from './defences.ts';
-import { KIND_CODE, type SealedHeader, isSealedHeader, linkNonce } from './envelope.ts';
-import { encodeTransportHeader } from './header-encoding.ts';
-import { ReplayWindow } from './replay-window.ts';
+import { type SealedHeader, isSealedHeader, linkNonce } from './envelope.ts';
+import { type LinkState, commitRxEpoch, linkAad, newLinkState, rxKeyFor, wipeLinkState } from './link-state.ts';
+import { REJECT_REASONS, type RejectReason } from './reject-reasons.ts';
 import type { LinkSession } from './session.ts';
 
 export type ProtectorMode = 'real' | 'accounted';
 
-/** Why a packet was refused; each has its own counter in stats() (`rejected.<reason>`). */
-export type RejectReason =
-  | 'malformed' // not addressed to us, or a security header that does not parse
-  | 'unknownPeer' // no attested session with the claimed source (NET-06)
-  | 'plaintext' // unsealed packet on an encrypted link (NET-06/07)
-  | 'spliced' // sealed for another link, job or direction (NET-09)
-  | 'reflected' // our own transmission sent back to us (NET-09)
-  | 'badEpoch' // an epoch whose key we do not (or no longer) hold
-  | 'replayed' // counter already seen inside the window (NET-03)
-  | 'tooOld' // counter behind the window
-  | 'authFailed'; // tag mismatch: tampered or corrupted (NET-02)
-
-export const REJECT_REASONS: readonly RejectReason[] = [
-  'malformed',
-  'unknownPeer',
-  'plaintext',
-  'spliced',
-  'reflected',
-  'badEpoch',
-  'replayed',
-  'tooOld',
-  'authFailed',
-];
+export { type RejectReason, REJECT_REASONS } from './reject-reasons.ts';
 
 export interface SecureLinkProtectorOptions {
   readonly host: HostId;
@@ -57,30 +35,7 @@ export interface SecureLinkProtectorOptions {
   readonly txCounterBits?: number;
 }
 
-interface TxState {
-  epoch: number;
-  key: Uint8Array | undefined;
-  sealedUnderKey: number;
-  counter: number;
-}
-
-interface RxState {
-  epoch: number;
-  keys: Map<number, Uint8Array>;
-  readonly window: ReplayWindow;
-}
-
-interface Link {
-  readonly session: LinkSession;
-  readonly jobBytes: Uint8Array;
-  readonly tx: TxState;
-  readonly rx: RxState;
-}
-
 const LINKS_MAX = 1 << 16;
-const EPOCH_AHEAD_MAX = 4;
-const EMPTY = new Uint8Array(0);
-const AAD_LABEL = utf8('nitro-emu efa-link v1 aad');
 
 /**
  * The PacketProtector of one host's NIC: one LinkSession per peer. seal() gives every transmission (retransmissions
@@ -91,7 +46,7 @@ export class SecureLinkProtector implements PacketProtector {
   readonly host: HostId;
   readonly mode: ProtectorMode;
   readonly defences: SecureLinkDefences;
-  readonly #links = new Map<HostId, Link>();
+  readonly #links = new Map<HostId, LinkState>();
   readonly #rekeyAfter: number;
   readonly #usageMax: number;
   readonly #windowSize: number;
@@ -122,12 +77,7 @@ export class SecureLinkProtector implements PacketProtector {
     const old = this.#links.get(session.peer.host);
     assert(old !== undefined || this.#links.size < LINKS_MAX, `more than ${LINKS_MAX} links on one host`);
     if (old !== undefined) this.#dropLink(old);
-    this.#links.set(session.peer.host, {
-      session,
-      jobBytes: utf8(session.jobId),
-      tx: { epoch: 0, key: undefined, sealedUnderKey: 0, counter: 0 },
-      rx: { epoch: 0, keys: new Map(), window: new ReplayWindow(this.#windowSize) },
-    });
+    this.#links.set(session.peer.host, newLinkState(session, this.#windowSize));
   }
 
   removeSession(peer: HostId): void {
@@ -141,7 +91,7 @@ export class SecureLinkProtector implements PacketProtector {
     return this.#links.get(peer)?.tx.epoch;
   }
 
-  #link(peer: HostId): Link | undefined {
+  #link(peer: HostId): LinkState | undefined {
     const link = this.#links.get(peer);
     if (link !== undefined || this.#resolve === undefined || peer === this.host) return link;
     const session = this.#resolve(peer);
@@ -151,10 +101,8 @@ export class SecureLinkProtector implements PacketProtector {
     return this.#links.get(peer);
   }
 
-  #dropLink(link: Link): void {
-    if (link.tx.key !== undefined) wipe(link.tx.key);
-    for (const key of link.rx.keys.values()) wipe(key);
-    link.session.wipe();
+  #dropLink(link: LinkState): void {
+    wipeLinkState(link);
   }
 
   #bump(name: string): void {
@@ -174,37 +122,6 @@ export class SecureLinkProtector implements PacketProtector {
   #key(session: LinkSession, src: HostId, dst: HostId, epoch: number): Uint8Array {
     // Accounted mode never touches key material: experiments with thousands of links skip HKDF too.
     return this.mode === 'real' ? session.trafficKey(src, dst, epoch) : new Uint8Array(0);
-  }
-
-  /**
-   * AAD = label ‖ epoch ‖ context ‖ counter ‖ kind ‖ hasPayload ‖ [spi ‖ src ‖ dst ‖ direction ‖ job] ‖ transport
-   * header. src/dst come from the session (who we believe sent it), never from the packet, so a frame moved to another
-   * link fails its tag. With aadBinding off the bracketed part is left out: the naive design NET-09 attacks.
-   */
-  #aad(link: Link, src: HostId, dst: HostId, header: SealedHeader, kind: Packet['kind']): Uint8Array {
-    const headerBytes = encodeTransportHeader(header.inner);
-    const bound = this.defences.aadBinding;
-    const job = bound ? link.jobBytes : EMPTY;
-    const fixedBytes = bound ? 32 : 16;
-    const out = new Uint8Array(AAD_LABEL.length + fixedBytes + job.length + headerBytes.length);
-    out.set(AAD_LABEL, 0);
-    const view = new DataView(out.buffer, AAD_LABEL.length, fixedBytes);
-    view.setUint16(0, header.epoch);
-    view.setUint16(2, header.context);
-    view.setUint32(4, Math.floor(header.counter / 2 ** 32));
-    view.setUint32(8, header.counter >>> 0);
-    view.setUint8(12, KIND_CODE[kind]);
-    view.setUint8(13, header.hasPayload ? 1 : 0);
-    if (bound) {
-      view.setUint32(16, header.spi);
-      view.setUint32(20, src);
-      view.setUint32(24, dst);
-      view.setUint8(28, link.session.directionOf(src));
-      view.setUint16(30, job.length);
-    }
-    out.set(job, AAD_LABEL.length + fixedBytes);
-    out.set(headerBytes, AAD_LABEL.length + fixedBytes + job.length);
-    return out;
   }
 
   /** Seals for `packet.dst`. Throws LINK_NO_SESSION (never sends plaintext instead) and LINK_KEY_EXHAUSTED. */
@@ -233,7 +150,7 @@ export class SecureLinkProtector implements PacketProtector {
     let payload = packet.payload;
     if (this.mode === 'real') {
       const nonce = linkNonce(header.epoch, header.context, counter);
-      payload = aes256GcmSeal(tx.key!, nonce, packet.payload ?? new Uint8Array(0), this.#aad(link, this.host, packet.dst, header, packet.kind));
+      payload = aes256GcmSeal(tx.key!, nonce, packet.payload ?? new Uint8Array(0), linkAad(link, this.defences.aadBinding, this.host, packet.dst, header, packet.kind));
     }
     tx.counter += 1;
     tx.sealedUnderKey += 1;
@@ -252,7 +169,7 @@ export class SecureLinkProtector implements PacketProtector {
   }
 
   /** Rekeys before the usage limit; refuses (hard error) anything that would repeat a (key, nonce). */
-  #advanceTxKey(link: Link): void {
+  #advanceTxKey(link: LinkState): void {
     const { session, tx } = link;
     if (this.defences.rekey) {
       if (tx.counter >= this.#counterLimit) {
@@ -289,7 +206,8 @@ export class SecureLinkProtector implements PacketProtector {
       if (header.context === session.context(session.txDirection) && header.spi === session.spi) return this.#reject('reflected');
       if (header.spi !== session.spi || header.context !== session.context(session.directionOf(packet.src))) return this.#reject('spliced');
     }
-    const key = this.#rxKey(link, header.epoch);
+    const derive = (epoch: number) => this.#key(session, session.peer.host, this.host, epoch);
+    const key = rxKeyFor(link, header.epoch, derive);
     if (key === undefined) return this.#reject('badEpoch');
     if (this.defences.antiReplay) {
       const verdict = rx.window.check(header.counter);
@@ -301,7 +219,7 @@ export class SecureLinkProtector implements PacketProtector {
       const sealedBytes = packet.corrupted === true ? corruptCopy(packet.payload) : packet.payload;
       try {
         const nonce = linkNonce(header.epoch, header.context, header.counter);
-        payload = aes256GcmOpen(key, nonce, sealedBytes, this.#aad(link, packet.src, this.host, header, packet.kind));
+        payload = aes256GcmOpen(key, nonce, sealedBytes, linkAad(link, this.defences.aadBinding, packet.src, this.host, header, packet.kind));
       } catch (error) {
         if (isEmuError(error, 'AEAD_AUTH_FAILED')) return this.#reject('authFailed');
         throw error;
@@ -313,7 +231,7 @@ export class SecureLinkProtector implements PacketProtector {
       payload = packet.payload;
     }
     if (this.defences.antiReplay && rx.window.check(header.counter) === 'fresh') rx.window.mark(header.counter);
-    this.#commitEpoch(link, header.epoch, key);
+    commitRxEpoch(link, header.epoch, key, derive);
     this.#bump('opened');
     const opened: Packet = {
       src: packet.src,
@@ -325,38 +243,6 @@ export class SecureLinkProtector implements PacketProtector {
     };
     if (payload !== undefined) opened.payload = payload;
     return opened;
-  }
-
-  /**
-   * The receive key for `epoch`: the current one, the previous one (late reordered packets), or one up to
-   * EPOCH_AHEAD_MAX ahead: the peer rekeys without telling us, and if a whole epoch's packets were lost (NET-05)
-   * we must still follow, or the link would die with no error.
-   */
-  #rxKey(link: Link, epoch: number): Uint8Array | undefined {
-    const { session, rx } = link;
-    if (epoch < rx.epoch - 1 || epoch > rx.epoch + EPOCH_AHEAD_MAX) return undefined;
-    let key = rx.keys.get(epoch);
-    if (key !== undefined) return key;
-    if (epoch < rx.epoch) return undefined;
-    // Derived tentatively; a future epoch's key is kept only once a packet authenticates under it (#commitEpoch).
-    key = this.#key(session, session.peer.host, this.host, epoch);
-    if (epoch === rx.epoch) rx.keys.set(epoch, key);
-    return key;
-  }
-
-  #commitEpoch(link: Link, epoch: number, key: Uint8Array): void {
-    const { rx } = link;
-    if (epoch <= rx.epoch) return;
-    for (const [old, oldKey] of rx.keys) {
-      if (old < epoch - 1) {
-        wipe(oldKey);
-        rx.keys.delete(old);
-      }
-    }
-    rx.keys.set(epoch, key);
-    // After a jump, the epoch just before is where late reordered packets still come from.
-    if (!rx.keys.has(epoch - 1)) rx.keys.set(epoch - 1, this.#key(link.session, link.session.peer.host, this.host, epoch - 1));
-    rx.epoch = epoch;
   }
 }
 
