@@ -211,6 +211,22 @@ describe('attested link handshake', () => {
       expectCode(() => r.onFinished(hello), 'LINK_HANDSHAKE_STATE');
     });
 
+    it('no single flipped bit anywhere in a ServerHello is accepted', () => {
+      const serverHello = () => {
+        const i = new LinkHandshakeInitiator({ ...endpoint(1, 1), peerHost: 2 });
+        const r = new LinkHandshakeResponder(endpoint(2, 2));
+        return { i, sh: r.onClientHello(i.clientHello()) };
+      };
+      const { sh } = serverHello();
+      const random = new Prng(6, 'flip-sh');
+      for (let n = 0; n < 40; n++) {
+        const at = random.bytes(2).reduce((x, y) => x * 256 + y, 0) % sh.length;
+        const { i, sh: same } = serverHello();
+        expect(same).toEqual(sh);
+        expect(errorCode(() => i.onServerHello(flipped(same, at, 1 << (n % 8))))).toMatch(/^LINK_HANDSHAKE_/);
+      }
+    });
+
     it('flipped or truncated handshake bytes give only LINK_HANDSHAKE_* errors', () => {
       const i = new LinkHandshakeInitiator({ ...endpoint(1, 1), peerHost: 2 });
       const hello = i.clientHello();

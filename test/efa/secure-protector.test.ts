@@ -8,6 +8,7 @@ import {
   ReplayWindow,
   SECURE_LINK_OVERHEAD_BYTES,
   SecureLinkProtector,
+  createDomainProtectors,
   defencesWith,
   isSealedHeader,
   linkSessionFromDomainSecret,
@@ -303,6 +304,18 @@ describe('secure link packet protector', () => {
       for (let i = 0; i <= 0xffff; i++) q.seal(dataPacket(1, 2, i, undefined));
       expect(q.txEpoch(2)).toBe(0xffff);
       expectCode(() => q.seal(dataPacket(1, 2, 0, undefined)), 'LINK_KEY_EXHAUSTED');
+    });
+  });
+
+  describe('domain-keyed protectors for experiments', () => {
+    it('key members on first use and refuse non-members both ways', () => {
+      const protectors = createDomainProtectors({ hosts: [0, 1, 2], jobId: 'exp', domainSecret: DOMAIN, options: { mode: 'real' } });
+      const p0 = protectors.get(0)!;
+      const p2 = protectors.get(2)!;
+      expect(p2.open(p0.seal(dataPacket(0, 2, 1)))?.payload).toEqual(CANARY);
+      expectCode(() => p0.seal(dataPacket(0, 5, 1)), 'LINK_NO_SESSION');
+      expect(p2.open(dataPacket(5, 2, 1))).toBeNull();
+      expect(p2.stats()['rejected.unknownPeer']).toBe(1);
     });
   });
 
