@@ -31,6 +31,8 @@ export class Congestion {
   #sentBytes = 0;
   #updates = 0;
   #probing = false;
+  #prevSentRate = 0;
+  #prevPaced = false;
   cuts = 0;
 
   constructor(lineGbps: number, packetBytes: number, baseRttGuessPs: number, enabled: boolean) {
@@ -78,10 +80,15 @@ export class Congestion {
     const epochPs = nowPs - this.#epochStartPs;
     if (epochPs < this.baseRttPs) return false;
     const deliveryRate = this.#ackedBytes / epochPs;
-    const paced = this.#sentBytes >= 0.8 * this.pacingRate() * epochPs;
+    // ACKs lag sends by about one RTT (one epoch): compare this epoch's delivery with the previous epoch's sending,
+    // and only when that epoch was paced (not held back by the application or the in-flight cap).
+    const paced = this.#prevPaced;
+    const sentRate = Math.min(this.#prevSentRate, this.rate);
+    this.#prevSentRate = this.#sentBytes / epochPs;
+    this.#prevPaced = this.#sentBytes >= 0.8 * this.pacingRate() * epochPs;
     const [active, congestedCount, medianRtt] = paths.assess(this.baseRttPs, nowPs - 2 * epochPs);
     const rttSignal = active > 0 && congestedCount * 2 > active;
-    const rateSignal = paced && deliveryRate < CC_DELIVERY_DEFICIT * this.rate;
+    const rateSignal = paced && deliveryRate < CC_DELIVERY_DEFICIT * sentRate;
     let cut = false;
     if (rttSignal || rateSignal) {
       const excess = medianRtt > 0 ? clamp((medianRtt - this.baseRttPs - TQ_PS) / medianRtt, 0.05, 0.5) : 0.05;

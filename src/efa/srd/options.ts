@@ -15,7 +15,7 @@ export interface SrdOptions {
   /**
    * Receive admission (the endpoint layer's posted receives and QPs). Consulted once per new PSN; 'RNR' or
    * 'BAD_QP' drops the packet and ACKs it with that code, and the sender completes the work request with that error
-   * (no retry; SRD.txt). Absent: every segment is accepted while an onDeliver handler exists (none = RNR).
+   * (no retry; SRD.txt). Absent: every segment is accepted.
    */
   readonly admit?: (segment: DeliveredSegment) => SrdAdmission;
 }

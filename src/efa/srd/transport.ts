@@ -102,8 +102,8 @@ export function buildSrdTransport(fabric: Fabric, host: HostId, options: SrdOpti
       ...(payload !== undefined ? { payload } : {}),
       atPs: fabric.now,
     };
-    // No posted receive (no handler) is RNR; an admission hook (the endpoint layer) may say RNR or BAD_QP.
-    const admission: SrdAdmission = deliverHandlers.length === 0 ? 'RNR' : (options.admit?.(segment) ?? 'OK');
+    // The endpoint layer's admission hook may refuse (no posted receive: RNR; unknown QP: BAD_QP).
+    const admission: SrdAdmission = options.admit?.(segment) ?? 'OK';
     const drop = DROP_BY_ADMISSION[admission];
     rx.record(h.psn, drop);
     if (drop === DROP_OK) {
