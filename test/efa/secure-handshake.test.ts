@@ -6,6 +6,7 @@ import {
   LINK_VERSION_0,
   LinkHandshakeInitiator,
   LinkHandshakeResponder,
+  createAttestedMesh,
   defencesWith,
   runLinkHandshake,
 } from '../../src/efa/secure/index.ts';
@@ -197,6 +198,20 @@ describe('attested link handshake', () => {
       expectCode(() => runLinkHandshake(on.i, on.r, relay), 'LINK_HANDSHAKE_BAD_MAC');
       const finishedFlip = (m: Uint8Array, step: string) => (step === 'finished' ? flipped(m, m.length - 1) : m);
       expectCode(() => runLinkHandshake(on.i, on.r, finishedFlip), 'LINK_HANDSHAKE_BAD_MAC');
+    });
+  });
+
+  describe('attested mesh for a job', () => {
+    it('keys every pair of members, and refuses to start with a debug member', () => {
+      const mesh = createAttestedMesh([endpoint(0, 0), endpoint(1, 1), endpoint(2, 2)]);
+      for (const [src, dst] of [[0, 1], [0, 2], [1, 2], [2, 0]] as const) {
+        const sealed = mesh.get(src)!.seal({ src, dst, entropy: 0, kind: 'data', wireBytes: 100, header: { psn: 1 }, payload: utf8('hello') });
+        expect(mesh.get(dst)!.open(sealed)?.payload).toEqual(utf8('hello'));
+      }
+      expectCode(
+        () => createAttestedMesh([endpoint(0, 0), endpoint(1, 1, { attest: enclaveAttester({ debug: true }) }), endpoint(2, 2)]),
+        'LINK_HANDSHAKE_DEBUG_PEER',
+      );
     });
   });
 

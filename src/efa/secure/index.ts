@@ -34,7 +34,7 @@ export {
 } from './protector.ts';
 export { type SealedHeader, isSealedHeader, linkNonce } from './envelope.ts';
 export { ReplayWindow } from './replay-window.ts';
-export { runLinkHandshake, createDomainProtectors } from './pairing.ts';
+export { runLinkHandshake, createAttestedMesh, createDomainProtectors } from './pairing.ts';
 
 import type { HostId } from '../contracts.ts';
 import { type SecureLinkProtectorOptions, SecureLinkProtector } from './protector.ts';

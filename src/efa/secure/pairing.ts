@@ -1,8 +1,12 @@
+import { assert } from '../../errors.ts';
 import type { HostId } from '../contracts.ts';
 import { type LinkEndpointOptions, LinkHandshakeInitiator, LinkHandshakeResponder } from './handshake.ts';
 import { type SecureLinkProtectorOptions, SecureLinkProtector } from './protector.ts';
 import { type LinkSession, linkSessionFromDomainSecret } from './session.ts';
 import type { SecureLinkDefences } from './defences.ts';
+
+/** Handshakes grow with n²/2; a world with more hosts should key from a domain secret or by need. */
+const MESH_MEMBERS_MAX = 64;
 
 /**
  * Runs the three handshake messages between two endpoints in memory (tests, worlds that carry the messages out of
@@ -18,6 +22,36 @@ export function runLinkHandshake(
   const serverHello = r.onClientHello(relay(i.clientHello(), 'clientHello'));
   const { finished, session } = i.onServerHello(relay(serverHello, 'serverHello'));
   return { initiator: session, responder: r.onFinished(relay(finished, 'finished')) };
+}
+
+/**
+ * Attested full mesh for one job: every pair of members runs the handshake (the lower rank initiates) and each host
+ * gets a protector holding its sessions. Any refusal (debug peer, unknown image, wrong job…) throws its
+ * LINK_HANDSHAKE_* error and no protector is returned: a job does not start with a hole in its mesh.
+ */
+export function createAttestedMesh(
+  members: readonly LinkEndpointOptions[],
+  options: Omit<SecureLinkProtectorOptions, 'host' | 'sessions' | 'resolveSession'> = {},
+): Map<HostId, SecureLinkProtector> {
+  assert(members.length <= MESH_MEMBERS_MAX, `a mesh of more than ${MESH_MEMBERS_MAX} members`);
+  assert(new Set(members.map((m) => m.host)).size === members.length, 'mesh members must be on distinct hosts');
+  const sorted = [...members].sort((x, y) => x.rank - y.rank);
+  const sessions = new Map<HostId, LinkSession[]>(sorted.map((m) => [m.host, []]));
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      const initiator = sorted[i]!;
+      const responder = sorted[j]!;
+      const pair = runLinkHandshake({ ...initiator, peerHost: responder.host }, responder);
+      sessions.get(initiator.host)!.push(pair.initiator);
+      sessions.get(responder.host)!.push(pair.responder);
+    }
+  }
+  const out = new Map<HostId, SecureLinkProtector>();
+  for (const m of sorted) {
+    const defences = m.defences ?? options.defences;
+    out.set(m.host, new SecureLinkProtector({ ...options, ...(defences === undefined ? {} : { defences }), host: m.host, sessions: sessions.get(m.host)! }));
+  }
+  return out;
 }
 
 /**
