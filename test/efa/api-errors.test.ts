@@ -156,3 +156,66 @@ describe('RMA', () => {
     expect(region).toEqual(new Uint8Array(16));
   });
 });
+
+describe('robustness', () => {
+  it('a peer that never answers fails the operation with REMOTE_UNRESPONSIVE after the response timeout', () => {
+    const timeoutPs = 1_000_000_000;
+    // Everything b sends (its RESPs) vanishes although b's transport reports success.
+    const { fabric, a, b, aToB } = pair('efa', { swallow: (_i, src) => src === 5 }, { responseTimeoutPs: timeoutPs });
+    b.recv(new Uint8Array(4), FI_ADDR_UNSPEC);
+    a.send(Uint8Array.of(1), aToB, 'unanswered');
+    a.send(Uint8Array.of(2), aToB, 'queued-behind');
+    fabric.run();
+    const tx = readAll(a);
+    expect(tx.ok).toHaveLength(0);
+    expect(tx.err.map((e) => [e.op_context, e.err])).toEqual([['unanswered', 'REMOTE_UNRESPONSIVE'], ['queued-behind', 'REMOTE_UNRESPONSIVE']]);
+    expect(tx.err[0]!.atPs).toBeGreaterThanOrEqual(timeoutPs);
+    expect(tx.err[0]!.atPs).toBeLessThan(3 * timeoutPs);
+    // The peer stays marked unresponsive: a later send fails at once instead of hanging.
+    a.send(Uint8Array.of(3), aToB, 'later');
+    expect(readAll(a).err.map((e) => e.op_context)).toEqual(['later']);
+  });
+
+  it('a long-CTS message waits unexpected for its receive, then is granted; a short buffer truncates it', () => {
+    const { fabric, a, b, aToB } = pair('efa', { jitterPs: 20_000_000 }, { ctsWindowBytes: 50_000 });
+    const body = pattern(300_000, 4);
+    a.send(body, aToB, 'long');
+    a.send(pattern(200_000, 5), aToB, 'long-2');
+    fabric.run();
+    expect(b.stats().unexpected).toBe(2);
+    expect(readAll(a).ok).toHaveLength(0);
+    const full = new Uint8Array(300_000);
+    const short = new Uint8Array(1000);
+    b.recv(full, FI_ADDR_UNSPEC, 'full');
+    b.recv(short, FI_ADDR_UNSPEC, 'short');
+    fabric.run();
+    expect(Buffer.from(full).equals(Buffer.from(body))).toBe(true);
+    const rx = readAll(b);
+    expect(rx.ok.map((e) => e.op_context)).toEqual(['full']);
+    expect(rx.err.map((e) => [e.op_context, e.err, e.olen])).toEqual([['short', 'TRUNCATED', 199_000]]);
+    expect(Buffer.from(short).equals(Buffer.from(pattern(200_000, 5).subarray(0, 1000)))).toBe(true);
+    expect(readAll(a).ok.map((e) => e.op_context).sort()).toEqual(['long', 'long-2']);
+    // 300 kB in 50 kB grants: 6 CTS for the first message alone.
+    expect(a.stats().packetsIn).toBeGreaterThanOrEqual(6 + 4 + 2);
+  });
+
+  it('a transport that duplicates segments does not make a medium or long message complete early or twice', () => {
+    const { fabric, a, b, aToB } = pair('efa', { duplicate: true, jitterPs: 20_000_000 }, { ctsWindowBytes: 40_000 });
+    const medium = pattern(60_000, 1);
+    const long = pattern(150_000, 2);
+    const m = new Uint8Array(60_000);
+    const l = new Uint8Array(150_000);
+    b.recv(m, FI_ADDR_UNSPEC, 'm');
+    b.recv(l, FI_ADDR_UNSPEC, 'l');
+    b.recv(new Uint8Array(10), FI_ADDR_UNSPEC, 'spare');
+    a.send(medium, aToB);
+    a.send(long, aToB);
+    fabric.run();
+    const rx = readAll(b);
+    expect(rx.ok.map((e) => e.op_context)).toEqual(['m', 'l']);
+    expect(Buffer.from(m).equals(Buffer.from(medium))).toBe(true);
+    expect(Buffer.from(l).equals(Buffer.from(long))).toBe(true);
+    expect(b.stats().dropDuplicateSegment).toBeGreaterThan(0);
+    expect(b.stats().recvPosted).toBe(1);
+  });
+});

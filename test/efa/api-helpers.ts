@@ -13,6 +13,10 @@ export interface LoopbackOptions {
   readonly extraDelayPs?: (messageIndex: number, src: HostId, dst: HostId) => number;
   /** A code fails the message at the transport (nothing delivered). */
   readonly failWith?: (messageIndex: number, src: HostId, dst: HostId) => string | undefined;
+  /** Messages whose segments are silently never delivered (the transport still reports success: a broken NIC). */
+  readonly swallow?: (messageIndex: number, src: HostId, dst: HostId) => boolean;
+  /** Deliver every segment a second time, later (a transport breaking its exactly-once promise). */
+  readonly duplicate?: boolean;
 }
 
 export interface Loopback {
@@ -41,17 +45,19 @@ export function loopback(fabric: Fabric, options: LoopbackOptions = {}): Loopbac
         const extra = options.extraDelayPs?.(index, host, message.dst) ?? 0;
         const postedPs = fabric.now;
         let lastPs = fabric.now;
-        if (code === undefined) {
+        if (code === undefined && options.swallow?.(index, host, message.dst) !== true) {
           for (let offset = 0; offset === 0 || offset < message.bytes; offset += mtu) {
             const length = Math.min(mtu, message.bytes - offset);
             const atPs = fabric.now + base + extra + Math.floor(rng.next() * jitter);
             lastPs = Math.max(lastPs, atPs);
             const payload = message.payload?.slice(offset, offset + length);
-            fabric.schedule(atPs, () => {
+            const deliver = (): void => {
               handlers.get(message.dst)?.({
                 src: host, messageId: message.id, offset, length, messageBytes: message.bytes, payload, atPs,
               });
-            });
+            };
+            fabric.schedule(atPs, deliver);
+            if (options.duplicate === true) fabric.schedule(atPs + base, deliver);
             if (message.bytes === 0) break;
           }
         }

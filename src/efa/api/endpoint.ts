@@ -219,7 +219,7 @@ export class Endpoint {
     this.#txInUse += 1;
     this.#tx.post({
       id: this.#tx.newOpId(), kind, context: p.context, buf: p.buf, peer: p.peer, tagged: p.tagged, tag: p.tag,
-      data: p.data, hasData: p.hasData, rkey: p.rkey, raddr: p.raddr, msgId: undefined, transmitted: false,
+      data: p.data, hasData: p.hasData, rkey: p.rkey, raddr: p.raddr, msgId: undefined, transmitted: false, parked: false,
       unacked: 0, responded: false, done: false, readBytes: 0, lastProgressPs: this.#wiring.now(),
     });
     return FI_SUCCESS;

@@ -35,13 +35,18 @@ interface Incoming {
   received: number;
   /** The sender was already told OK (the message sat in the unexpected buffer). */
   answered: boolean;
+  /** Segment offsets seen (medium): a duplicated segment must not count twice. */
+  readonly offsets: Set<number>;
 }
 
 interface LongRecv {
   readonly msg: Incoming;
   readonly recv: RxOp;
   received: number;
+  grantedStart: number;
   grantedEnd: number;
+  /** Offsets seen in the current grant: a duplicated packet must not count twice. */
+  readonly offsets: Set<number>;
 }
 
 export class Receiver {
@@ -124,7 +129,7 @@ export class Receiver {
       const long = pkt.type === PktType.LONG_RTS;
       msg = {
         from, long, flags: pkt.flags, tag: pkt.tag, data: pkt.data, msgId: pkt.msgId, opId: pkt.opId,
-        totalLen: pkt.totalLen, bytes: long ? null : new Uint8Array(pkt.totalLen), received: 0, answered: false,
+        totalLen: pkt.totalLen, bytes: long ? null : new Uint8Array(pkt.totalLen), received: 0, answered: false, offsets: new Set(),
       };
       window.put(pkt.msgId, msg);
     } else if (msg.totalLen !== pkt.totalLen || msg.opId !== pkt.opId || msg.long) {
@@ -132,6 +137,11 @@ export class Receiver {
       return;
     }
     if (!msg.long) {
+      if (msg.offsets.has(pkt.segOffset)) {
+        this.#core.count('dropDuplicateSegment');
+        return;
+      }
+      msg.offsets.add(pkt.segOffset);
       msg.bytes!.set(pkt.payload, pkt.segOffset);
       msg.received += pkt.payload.length;
     }
@@ -142,7 +152,7 @@ export class Receiver {
   onDirect(pkt: WirePacket, from: EndpointName): void {
     const msg: Incoming = {
       from, long: false, flags: pkt.flags, tag: 0n, data: pkt.data, msgId: 0, opId: pkt.opId,
-      totalLen: pkt.totalLen, bytes: pkt.payload.slice(), received: pkt.totalLen, answered: false,
+      totalLen: pkt.totalLen, bytes: pkt.payload.slice(), received: pkt.totalLen, answered: false, offsets: new Set(),
     };
     const index = this.#posted.findIndex((recv) => matches(recv, msg));
     if (index < 0) {
@@ -159,10 +169,15 @@ export class Receiver {
     const long = this.#longs.get(pkt.rkey);
     const end = pkt.segOffset + pkt.payload.length;
     if (long === undefined || nameKey(long.msg.from) !== nameKey(from) || long.msg.opId !== pkt.opId
-      || end > long.grantedEnd) {
+      || end > long.grantedEnd || pkt.segOffset < long.grantedStart) {
       this.#core.count('ctsDataUnmatched');
       return;
     }
+    if (long.offsets.has(pkt.segOffset)) {
+      this.#core.count('dropDuplicateSegment');
+      return;
+    }
+    long.offsets.add(pkt.segOffset);
     const room = Math.max(0, Math.min(end, long.recv.buf.length) - pkt.segOffset);
     if (room > 0) long.recv.buf.set(pkt.payload.subarray(0, room), pkt.segOffset);
     long.received += pkt.payload.length;
@@ -173,7 +188,8 @@ export class Receiver {
     }
     this.#longs.delete(pkt.rkey);
     this.#finish(long.recv, long.msg);
-    this.#respond(from, { msgId: long.msg.msgId, opId: long.msg.opId }, 'OK');
+    // Not ORDERED: the msg_id's window slot was released by the first CTS or by QUEUED.
+    this.#respond(from, { msgId: long.msg.msgId, opId: long.msg.opId }, 'OK', false);
   }
 
   #window(from: EndpointName): ReorderWindow<Incoming> | undefined {
@@ -207,11 +223,10 @@ export class Receiver {
     if (this.#unexpected.length < this.#core.limits.unexpectedMsgsMax) {
       this.#unexpected.push(msg);
       this.#core.count('unexpected');
-      // Eager/medium data is now in the provider's buffer: the send is complete. Long waits for its receive.
-      if (!msg.long) {
-        msg.answered = true;
-        this.#respond(msg.from, msg, 'OK');
-      }
+      // Eager/medium data is now in the provider's buffer: the send is complete. A long message is told it is
+      // queued, which frees its window slot and tells the sender the peer is alive while it waits for a receive.
+      msg.answered = !msg.long;
+      this.#respond(msg.from, msg, msg.long ? 'QUEUED' : 'OK');
       return;
     }
     this.#core.count('rnr');
@@ -220,7 +235,7 @@ export class Receiver {
 
   #consume(msg: Incoming, recv: RxOp): void {
     if (msg.long) {
-      const long: LongRecv = { msg, recv, received: 0, grantedEnd: 0 };
+      const long: LongRecv = { msg, recv, received: 0, grantedStart: 0, grantedEnd: 0, offsets: new Set() };
       this.#longs.set(recv.id, long);
       this.#grant(long);
       return;
@@ -232,7 +247,9 @@ export class Receiver {
   #grant(long: LongRecv): void {
     const start = long.grantedEnd;
     const grant = Math.min(this.#core.limits.ctsWindowBytes, long.msg.totalLen - start);
+    long.grantedStart = start;
     long.grantedEnd = start + grant;
+    long.offsets.clear();
     this.#core.send(long.msg.from, {
       ...BLANK, type: PktType.CTS, opId: long.msg.opId, msgId: long.msg.msgId, totalLen: long.msg.totalLen,
       segOffset: start, rOffset: grant, rkey: long.recv.id,
@@ -280,8 +297,8 @@ export class Receiver {
     }, 'none');
   }
 
-  #respond(to: EndpointName, about: { readonly msgId: number; readonly opId: number }, code: RespCode): void {
-    const flags = this.#core.mode === 'efa' ? PktFlag.ORDERED : 0;
+  #respond(to: EndpointName, about: { readonly msgId: number; readonly opId: number }, code: RespCode, ordered = true): void {
+    const flags = this.#core.mode === 'efa' && ordered ? PktFlag.ORDERED : 0;
     this.#core.send(to, {
       ...BLANK, type: PktType.RESP, flags, msgId: about.msgId, opId: about.opId, code: RESP_CODES.indexOf(code),
     });

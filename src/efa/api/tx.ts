@@ -25,6 +25,8 @@ export interface TxOp {
   readonly raddr: number;
   msgId: number | undefined;
   transmitted: boolean;
+  /** A long message queued at the receiver until its application posts a receive: no response timeout. */
+  parked: boolean;
   unacked: number;
   responded: boolean;
   done: boolean;
@@ -94,6 +96,8 @@ export class Sender {
       if (code === 'OK') {
         op.responded = true;
         this.#progress(op);
+      } else if (code === 'QUEUED') {
+        op.parked = true;
       } else if (code !== 'SKIPPED') {
         this.fail(op, code, `receiver answered ${code}`);
       }
@@ -116,6 +120,11 @@ export class Sender {
       return;
     }
     op.lastProgressPs = this.#core.now();
+    op.parked = false;
+    this.#armTimer();
+    // The first CTS shows the receiver took the msg_id in order: its window slot is free.
+    const peer = this.#peers.get(nameKey(from));
+    if (peer !== undefined && op.msgId !== undefined && peer.outstanding.delete(op.msgId)) this.#pump(peer);
     this.#sendSegments(op, PktType.CTS_DATA, start, start + grant, pkt.rkey);
   }
 
@@ -281,12 +290,18 @@ export class Sender {
   #sweep(): void {
     const now = this.#core.now();
     for (const op of [...this.#ops.values()]) {
-      if (!op.transmitted || op.done) continue;
+      if (!op.transmitted || op.done || op.parked) continue;
       if (now - op.lastProgressPs >= this.#core.limits.responseTimeoutPs) {
         this.#breakPeer(this.#peer(op.peer));
       }
     }
-    if (this.#ops.size > 0) this.#armTimer();
+    // Re-arm only while something awaits the network: parked and backlog-only ops must not keep the clock running.
+    for (const op of this.#ops.values()) {
+      if (op.transmitted && !op.done && !op.parked) {
+        this.#armTimer();
+        return;
+      }
+    }
   }
 
   #settleTimer(): void {

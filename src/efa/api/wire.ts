@@ -48,6 +48,8 @@ export const RESP_CODES = [
   'MSG_TOO_LARGE',
   'SKIPPED',
   'CANCELED',
+  /** A long message's RTS was taken in order and waits for a receive (its CTS comes later). */
+  'QUEUED',
 ] as const;
 export type RespCode = (typeof RESP_CODES)[number];
 
