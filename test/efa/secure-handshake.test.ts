@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sha384, utf8 } from '../../src/crypto/index.ts';
+import { hmacSha384, sha384, utf8 } from '../../src/crypto/index.ts';
 import {
   LINK_SUITE_NULL,
   LINK_SUITE_P384_AES256GCM_SHA384,
@@ -13,7 +13,7 @@ import {
 import { Prng } from '../../src/sim/prng.ts';
 import { EmuError } from '../../src/errors.ts';
 import { expectCode, errorCode } from '../helpers/errors.ts';
-import { flipped } from '../helpers/bytes.ts';
+import { flipped, hexOf } from '../helpers/bytes.ts';
 import { AT_MS, attestedPair, enclaveAttester, endpoint, policy } from './secure-helpers.ts';
 
 // ClientHello layout (messages.ts): magic 4, type 1, version 2, suite count 1, suites 2n, flags 1, ...
@@ -38,6 +38,15 @@ function withOnlySuite(message: Uint8Array, suite: number): Uint8Array {
   const tail = message.slice(SUITE_COUNT_AT + 1 + 2 * count);
   return Uint8Array.from([...head, 1, suite >>> 8, suite & 0xff, ...tail]);
 }
+
+describe('HMAC-SHA-384 (the Finished MACs)', () => {
+  it('matches RFC 4231 test case 2, and a changed key or message changes it', () => {
+    const mac = hmacSha384(utf8('Jefe'), utf8('what do ya want for nothing?'));
+    expect(hexOf(mac)).toBe('af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649');
+    expect(hmacSha384(utf8('Jeff'), utf8('what do ya want for nothing?'))).not.toEqual(mac);
+    expect(hmacSha384(utf8('Jefe'), utf8('what do ya want for nothing!'))).not.toEqual(mac);
+  });
+});
 
 describe('attested link handshake', () => {
   it('establishes matching sessions: same SPI, same key per direction, different keys per direction', () => {
