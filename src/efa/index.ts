@@ -5,3 +5,5 @@ export * from './net/index.ts';
 export * from './srd/index.ts';
 export * from './baselines/index.ts';
 export * from './secure/index.ts';
+export * from './api/index.ts';
+export * from './collective/index.ts';

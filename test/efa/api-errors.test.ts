@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FI_ADDR_UNSPEC, FI_REMOTE_READ, PktType, encodePacket, type CqEntry, type CqErrEntry, type Endpoint,
+  FI_ADDR_UNSPEC, FI_REMOTE_READ, EndpointPktType, encodeEndpointPacket, type CqEntry, type CqErrEntry, type Endpoint,
 } from '../../src/efa/api/index.ts';
 import { pair, pattern } from './api-helpers.ts';
 
@@ -82,8 +82,8 @@ describe('error completions', () => {
     const { fabric, domain, net, a, b, aToB } = pair('efa');
     const buf = new Uint8Array(4);
     b.recv(buf, FI_ADDR_UNSPEC, 'r');
-    const good = encodePacket({
-      type: PktType.EAGER, flags: 0, dstQpn: b.qpn, srcQpn: a.qpn, dstConnId: b.connid, srcConnId: a.connid,
+    const good = encodeEndpointPacket({
+      type: EndpointPktType.EAGER, flags: 0, dstQpn: b.qpn, srcQpn: a.qpn, dstConnId: b.connid, srcConnId: a.connid,
       msgId: 0, opId: 1, tag: 0n, data: 0, totalLen: 4, segOffset: 0, rkey: 0, rOffset: 0, code: 0,
       payload: Uint8Array.of(9, 9, 9, 9),
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   EFA_MEDIUM_MSG_SIZE_MAX, FI_ADDR_UNSPEC, FI_EAGAIN, FI_MSG, FI_RECV, FI_REMOTE_CQ_DATA, FI_SEND, FI_SUCCESS, FI_TAGGED,
-  WIRE_HEADER_BYTES, decodeRawAddress, encodeRawAddress, type CqEntry,
+  ENDPOINT_HEADER_BYTES, decodeRawAddress, encodeRawAddress, type CqEntry,
 } from '../../src/efa/api/index.ts';
 import { isEmuError } from '../../src/errors.ts';
 import { pair, pattern } from './api-helpers.ts';
@@ -47,7 +47,7 @@ describe('efa endpoint: messages', () => {
       expect(Buffer.from(bufs[i]!).equals(Buffer.from(pattern(sizes[i]!, i)))).toBe(true);
     }
     expect(recvs).toHaveLength(sizes.length);
-    expect(a.stats().packetsOut).toBeGreaterThan(sizes.length + 700_000 / (8192 - WIRE_HEADER_BYTES));
+    expect(a.stats().packetsOut).toBeGreaterThan(sizes.length + 700_000 / (8192 - ENDPOINT_HEADER_BYTES));
   });
 
   it('tagged receives match on (tag & ~ignore); senddata carries remote CQ data', () => {
