@@ -127,10 +127,18 @@ export class Receiver {
     if (msg === undefined) {
       if (place === 'in-window') this.#core.count('arrivedAhead');
       const long = pkt.type === PktType.LONG_RTS;
+      // An eager message is this one packet, whose bytes nobody else holds: keep a view, stage no copy.
+      const eager = pkt.type === PktType.EAGER;
       msg = {
         from, long, flags: pkt.flags, tag: pkt.tag, data: pkt.data, msgId: pkt.msgId, opId: pkt.opId,
-        totalLen: pkt.totalLen, bytes: long ? null : new Uint8Array(pkt.totalLen), received: 0, answered: false, offsets: new Set(),
+        totalLen: pkt.totalLen, bytes: long ? null : eager ? pkt.payload : new Uint8Array(pkt.totalLen),
+        received: eager ? pkt.totalLen : 0, answered: false, offsets: new Set(eager ? [0] : []),
       };
+      if (eager) {
+        window.put(pkt.msgId, msg);
+        this.#drain(window);
+        return;
+      }
       window.put(pkt.msgId, msg);
     } else if (msg.totalLen !== pkt.totalLen || msg.opId !== pkt.opId || msg.long) {
       this.#core.count('dropInconsistentSegment');
@@ -152,7 +160,7 @@ export class Receiver {
   onDirect(pkt: WirePacket, from: EndpointName): void {
     const msg: Incoming = {
       from, long: false, flags: pkt.flags, tag: 0n, data: pkt.data, msgId: 0, opId: pkt.opId,
-      totalLen: pkt.totalLen, bytes: pkt.payload.slice(), received: pkt.totalLen, answered: false, offsets: new Set(),
+      totalLen: pkt.totalLen, bytes: pkt.payload, received: pkt.totalLen, answered: false, offsets: new Set(),
     };
     const index = this.#posted.findIndex((recv) => matches(recv, msg));
     if (index < 0) {

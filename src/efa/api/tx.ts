@@ -223,7 +223,8 @@ export class Sender {
 
   #sendData(op: TxOp, type: number, start: number, end: number, rkey?: number): void {
     op.unacked += 1;
-    const fields = { ...this.#fields(op, type), segOffset: start, payload: op.buf.slice(start, end) };
+    // A view, not a copy: encodePacket copies it into the packet once.
+    const fields = { ...this.#fields(op, type), segOffset: start, payload: op.buf.subarray(start, end) };
     if (rkey !== undefined) Object.assign(fields, { rkey });
     this.#core.send(op.peer, fields, (ok, code) => this.#packetDone(op, ok, code));
   }
