@@ -2,7 +2,10 @@ import {
   BASE_RTT_WINDOW_PS,
   CC_ALPHA,
   CC_BETA,
+  CC_CUT_FLOOR,
   CC_DELIVERY_DEFICIT,
+  CC_EPOCH_PACKETS_MIN,
+  CC_EPOCH_RTTS_MAX,
   CC_PROBE_EVERY_UPDATES,
   CC_PROBE_GAIN,
   CC_RATE_MIN_FRACTION,
@@ -10,10 +13,17 @@ import {
 } from './constants.ts';
 import type { PathSet } from './paths.ts';
 
+/** What a transmission remembers for its delivery-rate sample (BBR-style): the delivered count when it left. */
+export interface RateStamp {
+  deliveredAtSend: number;
+  deliveredPsAtSend: number;
+}
+
 /**
  * Rate-based congestion control with an in-flight cap (research/efa-srd.md §5.3, "somewhat similar to BBR").
- * Rates are bytes per picosecond. Two signals cut the rate: RTT above baseRtt + Tq on most active paths, and a
- * delivery rate below 0.9 × the rate the sender actually paced at. Loss is not a signal: it reroutes instead.
+ * Rates are bytes per picosecond. Two signals cut the rate: the latest RTT above baseRtt + Tq on most active
+ * paths, and a delivery rate (windowed max of per-ACK samples over the epoch) below 0.9 × rate while the sender
+ * had data to send. Loss is not a signal: it reroutes instead.
  */
 export class Congestion {
   readonly lineRate: number;
@@ -22,18 +32,19 @@ export class Congestion {
   rate: number;
   inflightCap: number;
   baseRttPs: number;
+  cuts = 0;
   #baseRttKnown = false;
   #windowMin = Number.POSITIVE_INFINITY;
   #windowStartPs = 0;
   #previousWindowMin = Number.POSITIVE_INFINITY;
+  #delivered = 0;
+  #deliveredPs = 0;
   #epochStartPs = 0;
-  #ackedBytes = 0;
-  #sentBytes = 0;
+  #epochAckedBytes = 0;
+  #epochMaxDeliveryRate = 0;
+  #epochAppLimited = false;
   #updates = 0;
   #probing = false;
-  #prevSentRate = 0;
-  #prevPaced = false;
-  cuts = 0;
 
   constructor(lineGbps: number, packetBytes: number, baseRttGuessPs: number, enabled: boolean) {
     this.lineRate = lineGbps / 8000;
@@ -45,10 +56,11 @@ export class Congestion {
     this.inflightCap = enabled ? Math.max(2 * packetBytes, 0.5 * this.lineRate * baseRttGuessPs) : Number.POSITIVE_INFINITY;
   }
 
-  /** Starts the first CC epoch when the context first sends. */
+  /** Starts the first epoch when the context is created. */
   start(nowPs: number): void {
     this.#epochStartPs = nowPs;
     this.#windowStartPs = nowPs;
+    this.#deliveredPs = nowPs;
   }
 
   /** Pacing rate now: the probe epoch runs at 1.25 × rate. */
@@ -56,13 +68,20 @@ export class Congestion {
     return this.#probing ? this.rate * CC_PROBE_GAIN : this.rate;
   }
 
-  onSent(bytes: number): void {
-    this.#sentBytes += bytes;
+  /** Stamps a transmission; an idle connection restarts the delivery clock so idle time is not counted. */
+  onSent(stamp: RateStamp, inflightBeforeBytes: number, nowPs: number): void {
+    if (inflightBeforeBytes === 0) this.#deliveredPs = nowPs;
+    stamp.deliveredAtSend = this.#delivered;
+    stamp.deliveredPsAtSend = this.#deliveredPs;
   }
 
-  /** Feeds one RTT sample (min filter over ≈ 10 ms in two half windows) and the bytes this ACK settled. */
-  onAck(rttPs: number, ackedBytes: number, nowPs: number): void {
-    this.#ackedBytes += ackedBytes;
+  /** The sender ran out of data this epoch: its delivery rate says nothing about the network. */
+  onAppLimited(): void {
+    this.#epochAppLimited = true;
+  }
+
+  /** An RTT sample (min filter over ≈ 10 ms in two half windows); `rttPs` ≤ 0 means none. */
+  onRtt(rttPs: number, nowPs: number): void {
     if (rttPs <= 0) return;
     if (nowPs - this.#windowStartPs > BASE_RTT_WINDOW_PS / 2) {
       this.#previousWindowMin = this.#windowMin;
@@ -74,27 +93,46 @@ export class Congestion {
     this.#baseRttKnown = true;
   }
 
-  /** At most once per base RTT: updates rate and cap from the path set's view. Returns true when it cut. */
+  /** Bytes newly delivered by an ACK; with the transmission's stamp, a delivery-rate sample. */
+  onDelivered(bytes: number, stamp: RateStamp | undefined, nowPs: number): void {
+    this.#delivered += bytes;
+    this.#deliveredPs = nowPs;
+    this.#epochAckedBytes += bytes;
+    if (stamp === undefined) return;
+    const intervalPs = nowPs - stamp.deliveredPsAtSend;
+    if (intervalPs <= 0) return;
+    const sample = (this.#delivered - stamp.deliveredAtSend) / intervalPs;
+    if (sample > this.#epochMaxDeliveryRate) this.#epochMaxDeliveryRate = sample;
+  }
+
+  /** At most once per epoch (≥ one base RTT): updates rate and cap from the path set's view. True when it cut. */
   maybeUpdate(paths: PathSet, nowPs: number): boolean {
     if (!this.enabled || !this.#baseRttKnown) return false;
     const epochPs = nowPs - this.#epochStartPs;
     if (epochPs < this.baseRttPs) return false;
-    const deliveryRate = this.#ackedBytes / epochPs;
-    // ACKs lag sends by about one RTT (one epoch): compare this epoch's delivery with the previous epoch's sending,
-    // and only when that epoch was paced (not held back by the application or the in-flight cap).
-    const paced = this.#prevPaced;
-    const sentRate = Math.min(this.#prevSentRate, this.rate);
-    this.#prevSentRate = this.#sentBytes / epochPs;
-    this.#prevPaced = this.#sentBytes >= 0.8 * this.pacingRate() * epochPs;
-    const [active, congestedCount, medianRtt] = paths.assess(this.baseRttPs, nowPs - 2 * epochPs);
-    const rttSignal = active > 0 && congestedCount * 2 > active;
-    const rateSignal = paced && deliveryRate < CC_DELIVERY_DEFICIT * sentRate;
+    // A delivery estimate needs a few ACKed packets, unless ACKs became so sparse that the epoch ran several RTTs
+    // (that sparseness is itself the news).
+    const longEpoch = epochPs >= CC_EPOCH_RTTS_MAX * this.baseRttPs;
+    if (!longEpoch && this.#epochAckedBytes < CC_EPOCH_PACKETS_MIN * this.packetBytes) return false;
+    const [active, congestedCount, assessedRtt] = paths.assess(this.baseRttPs, this.#epochStartPs);
+    // The epoch ends once a packet sent in it was ACKed (one real RTT under the current rate). If none was in
+    // several base RTTs, the RTT itself is at least that long: congestion, with the epoch as the RTT estimate.
+    if (active === 0 && !longEpoch) return false;
+    const rttSignal = active === 0 || congestedCount * 2 > active;
+    const medianRtt = active === 0 ? epochPs : assessedRtt;
+    const deliveryRate = this.#epochMaxDeliveryRate;
+    // Startup (the half-BDP cap) and app-limited epochs deliver below the rate for reasons that are not congestion.
+    const rateSignal =
+      this.#updates >= 2 && !this.#epochAppLimited && deliveryRate < CC_DELIVERY_DEFICIT * this.rate;
     let cut = false;
     if (rttSignal || rateSignal) {
       const excess = medianRtt > 0 ? clamp((medianRtt - this.baseRttPs - TQ_PS) / medianRtt, 0.05, 0.5) : 0.05;
-      let next = this.rate * (1 - CC_BETA * excess);
-      if (paced && deliveryRate < next) next = deliveryRate;
-      this.rate = Math.max(this.lineRate * CC_RATE_MIN_FRACTION, next);
+      // Cut from what the network delivered when that is below the rate (a cap-limited sender's rate says little);
+      // each per-ACK sample spans at least an RTT, so one is already an estimate.
+      const reference = deliveryRate > 0 && deliveryRate < this.rate ? deliveryRate : this.rate;
+      const next = reference * (1 - CC_BETA * excess);
+      // One update cuts to a quarter at most: a single odd epoch must not collapse the connection.
+      this.rate = Math.max(this.lineRate * CC_RATE_MIN_FRACTION, this.rate * CC_CUT_FLOOR, next);
       this.cuts++;
       cut = true;
     } else {
@@ -105,8 +143,9 @@ export class Congestion {
     const capRate = this.#probing ? this.rate * CC_PROBE_GAIN : this.rate;
     this.inflightCap = Math.max(2 * this.packetBytes, capRate * (this.baseRttPs + TQ_PS));
     this.#epochStartPs = nowPs;
-    this.#ackedBytes = 0;
-    this.#sentBytes = 0;
+    this.#epochAckedBytes = 0;
+    this.#epochMaxDeliveryRate = 0;
+    this.#epochAppLimited = false;
     return cut;
   }
 }

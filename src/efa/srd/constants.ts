@@ -23,6 +23,13 @@ export const CC_BETA = 0.5;
 export const CC_PROBE_EVERY_UPDATES = 8;
 export const CC_PROBE_GAIN = 1.25;
 export const CC_DELIVERY_DEFICIT = 0.9;
+/**
+ * A CC epoch lasts at least one base RTT and until this many packets were ACKed (or CC_EPOCH_RTTS_MAX base RTTs
+ * passed); one update cuts the rate to CC_CUT_FLOOR of itself at most.
+ */
+export const CC_EPOCH_PACKETS_MIN = 4;
+export const CC_EPOCH_RTTS_MAX = 4;
+export const CC_CUT_FLOOR = 0.25;
 /** The slowest a connection may be cut to, as a fraction of line rate. */
 export const CC_RATE_MIN_FRACTION = 1 / 1000;
 /** baseRtt is a min filter over this window. */

@@ -8,6 +8,10 @@ export class PathSet {
   readonly count: number;
   readonly srtt: Float64Array;
   readonly rttvar: Float64Array;
+  /** Latest RTT sample per EV: congestion is judged on it, not on srtt, which a rarely used EV updates too slowly. */
+  readonly lastRtt: Float64Array;
+  /** Send time of the transmission behind `lastRtt`: CC counts only samples of packets sent under the current rate. */
+  readonly lastTxPs: Float64Array;
   readonly sampledAt: Float64Array;
   readonly nextPathSeq: Float64Array;
   readonly penaltyUntil: Float64Array;
@@ -28,6 +32,8 @@ export class PathSet {
     this.count = count;
     this.srtt = new Float64Array(count);
     this.rttvar = new Float64Array(count);
+    this.lastRtt = new Float64Array(count);
+    this.lastTxPs = new Float64Array(count).fill(-1);
     this.sampledAt = new Float64Array(count).fill(-1);
     this.nextPathSeq = new Float64Array(count);
     this.penaltyUntil = new Float64Array(count);
@@ -41,7 +47,7 @@ export class PathSet {
   }
 
   /** RFC 6298-style estimator per EV; a clean ACK also ends a probe and clears the timeout streak. */
-  sample(ev: number, rttPs: number, nowPs: number): void {
+  sample(ev: number, rttPs: number, nowPs: number, txPs: number): void {
     if (this.sampledAt[ev]! < 0) {
       this.srtt[ev] = rttPs;
       this.rttvar[ev] = rttPs / 2;
@@ -51,6 +57,8 @@ export class PathSet {
       this.rttvar[ev] = this.rttvar[ev]! + (Math.abs(err) - this.rttvar[ev]!) / 4;
     }
     this.sampledAt[ev] = nowPs;
+    this.lastRtt[ev] = rttPs;
+    if (txPs > this.lastTxPs[ev]!) this.lastTxPs[ev] = txPs;
     this.consecutiveTimeouts[ev] = 0;
     this.probing[ev] = 0;
     this.probeOutstanding[ev] = 0;
@@ -85,17 +93,20 @@ export class PathSet {
     return false;
   }
 
-  /** Recomputes the congestion flags (called by CC once per base RTT); returns [active, congested, median srtt]. */
-  assess(baseRttPs: number, activeSincePs: number): [number, number, number] {
+  /**
+   * Recomputes the congestion flags from EVs whose latest sample is of a packet sent at or after `sentSincePs` (so
+   * the verdict reflects the current rate, not the queue an earlier rate built); returns [active, congested, median].
+   */
+  assess(baseRttPs: number, sentSincePs: number): [number, number, number] {
     const limit = baseRttPs + TQ_PS;
     const active: number[] = [];
     let congestedCount = 0;
     for (let ev = 0; ev < this.count; ev++) {
-      const fresh = this.sampledAt[ev]! >= activeSincePs;
-      const hot = fresh && this.srtt[ev]! > limit;
+      const fresh = this.lastTxPs[ev]! >= 0 && this.lastTxPs[ev]! >= sentSincePs;
+      const hot = fresh && this.lastRtt[ev]! > limit;
       this.congested[ev] = hot ? 1 : 0;
       if (fresh) {
-        active.push(this.srtt[ev]!);
+        active.push(this.lastRtt[ev]!);
         if (hot) congestedCount++;
       }
     }

@@ -1,6 +1,6 @@
 import { assert } from '../../errors.ts';
 import type { Fabric, HostId, Packet, PacketProtector, TransferCompletion } from '../contracts.ts';
-import { Congestion } from './congestion.ts';
+import { Congestion, type RateStamp } from './congestion.ts';
 import { PSN_WINDOW, TIMEOUTS_PER_PSN_MAX } from './constants.ts';
 import type { EventPort } from './events.ts';
 import { DROP_CODE_NAMES, DROP_OK, type SrdAckHeader, type SrdDataHeader } from './header.ts';
@@ -22,7 +22,7 @@ export interface SrdMessage {
 }
 
 /** One PSN's state while unresolved; the object is reused across its retransmissions. */
-interface TxEntry {
+interface TxEntry extends RateStamp {
   readonly psn: number;
   readonly msg: SrdMessage;
   readonly offset: number;
@@ -35,6 +35,8 @@ interface TxEntry {
   timeouts: number;
   acked: boolean;
   inFlight: boolean;
+  deliveredAtSend: number;
+  deliveredPsAtSend: number;
 }
 
 /** What every context of one host's SRD engine shares. */
@@ -138,7 +140,10 @@ export class SrdSender {
         continue;
       }
       const msg = this.#nextMessage();
-      if (msg === undefined) return;
+      if (msg === undefined) {
+        this.cc.onAppLimited();
+        return;
+      }
       if (this.nextPsn - this.basePsn >= PSN_WINDOW) {
         this.#s.counters.windowStalls++;
         return;
@@ -159,6 +164,8 @@ export class SrdSender {
         timeouts: 0,
         acked: false,
         inFlight: false,
+        deliveredAtSend: 0,
+        deliveredPsAtSend: 0,
       };
       msg.nextOffset += length;
       msg.packetsMade++;
@@ -178,8 +185,8 @@ export class SrdSender {
     entry.sentPs = now;
     entry.txCount++;
     entry.inFlight = true;
+    this.cc.onSent(entry, this.inflightBytes, now);
     this.inflightBytes += entry.wire;
-    this.cc.onSent(entry.wire);
     this.#nextSendPs = Math.max(this.#nextSendPs, now) + entry.wire / this.cc.pacingRate();
     this.#fifoEntries[ev]!.push(entry);
     this.#fifoSeqs[ev]!.push(pathSeq);
@@ -212,17 +219,20 @@ export class SrdSender {
     const fresh = entry !== undefined && !entry.acked;
     const validEv = h.ev < this.paths.count;
     if (validEv && h.txPs <= now) {
-      this.paths.sample(h.ev, now - h.txPs, now);
-      this.cc.onAck(now - h.txPs, fresh ? entry.wire : 0, now);
+      this.paths.sample(h.ev, now - h.txPs, now, h.txPs);
+      this.cc.onRtt(now - h.txPs, now);
     }
-    if (fresh) this.#settle(entry, h.drop);
+    if (fresh) {
+      this.cc.onDelivered(entry.wire, entry, now);
+      this.#settle(entry, h.drop);
+    }
     if (validEv && s.pathGapDetector) this.#detectGaps(h.ev, h.pathSeq);
     // Cumulative ACK repairs lost ACKs; bounded by the PSN window.
     const cumEnd = Math.min(h.cumPsn, this.nextPsn);
     for (let psn = this.basePsn; psn < cumEnd; psn++) {
       const e = this.#lookup(psn);
       if (e !== undefined && !e.acked) {
-        this.cc.onAck(0, e.wire, now);
+        this.cc.onDelivered(e.wire, e, now);
         this.#settle(e, DROP_OK);
       }
     }

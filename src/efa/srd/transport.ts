@@ -188,12 +188,17 @@ export function buildSrdTransport(fabric: Fabric, host: HostId, options: SrdOpti
     stats() {
       let inflightBytes = 0;
       let penalties = 0;
+      let rateGbps = 0;
+      let inflightCapBytes = 0;
       for (const s of senders) {
         if (s === undefined) continue;
         inflightBytes += s.inflightBytes;
         penalties += s.paths.penalties;
+        rateGbps += s.cc.rate * 8000;
+        inflightCapBytes += s.cc.inflightCap;
       }
-      return { ...counters, inflightBytes, pathPenalties: penalties, ...(protector !== undefined ? prefixed(protector.stats()) : {}) };
+      // rateGbps / inflightCapBytes: sums over this host's contexts (one peer: that connection's CC state).
+      return { ...counters, inflightBytes, pathPenalties: penalties, rateGbps, inflightCapBytes, ...(protector !== undefined ? prefixed(protector.stats()) : {}) };
     },
   };
 }
