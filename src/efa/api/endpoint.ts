@@ -3,7 +3,7 @@
 import { EmuError } from '../../errors.ts';
 import type { HostId, Ps } from '../contracts.ts';
 import { AddressVector, encodeRawAddress, type EndpointName } from './address.ts';
-import type { EpCore, OutFields, PacketDone, ResolvedLimits } from './core.ts';
+import { BLANK, type EpCore, type OutFields, type PacketDone, type ResolvedLimits } from './core.ts';
 import { CompletionQueue, type Credit } from './cq.ts';
 import { MrRegistry } from './mr.ts';
 import { RmaTarget } from './rma.ts';
@@ -12,7 +12,6 @@ import { Sender, type TxKind } from './tx.ts';
 import {
   EfaErr, EFA_MEDIUM_MSG_SIZE_MAX, FI_ADDR_UNSPEC, FI_EAGAIN, FI_SUCCESS, type EndpointMode, type FiAddr, type PostResult,
 } from './types.ts';
-import { BLANK } from './core.ts';
 import { PktFlag, PktType, RESP_CODES, encodePacket, type RespCode, type WirePacket } from './wire.ts';
 
 export const AV_SIZE_MAX = 65536;

@@ -1,4 +1,25 @@
 // The libfabric-shaped endpoint API over the emulated EFA fabric (research/efa-srd.md §2).
+//
+// createDomain({ fabric, transportFor }) → domain.endpoint({ host, mode: 'efa' | 'efa-direct' }) → ep.av.insert(peer
+// getname()) → ep.send/senddata/tsend/recv/trecv/write/read → ep.cq.read()/readerr(). One endpoint-layer packet
+// (64-byte header + ≤ MTU − 64 data; an efa-direct send of a full MTU is the one exception) is one Transport
+// message. Every message and RMA is answered by its receiver (RESP: OK, RNR, window error, BAD_QP…), so a send
+// completes only once the receiver took it, and every drop reaches the sender as an error completion.
+//
+// What is simplified against the real provider (fi_efa(7), protocol v4):
+// - Protocols: eager (one packet), medium (≤ 64 KiB, all segments at once) and long-CTS (receiver-granted windows)
+//   are implemented; long-read and runting-read are not (messages ≥ 1 MiB use long-CTS too); no handshake packet,
+//   no atomics, no multi-recv, no FI_MSG_PREFIX/DGRAM.
+// - A medium message is matched when all its segments are in (the provider matches on the first one).
+// - The sender keeps ≤ recvWindowSize messages unanswered per peer, so a healthy receiver never sees one outside
+//   its window; the window error of the man page is reachable with `senderWindowLimit: false`. A msg_id the
+//   transport gave up on is skipped with a SKIP packet (the provider's newer "skip" mechanism).
+// - RNR is an immediate error (no rnr_retry backoff). On 'efa', unmatched messages wait in a bounded unexpected
+//   buffer first (default 64); efa-direct has none.
+// - Progress is automatic in both modes (events on the fabric clock); `cq.setWaitHandler` plays the wait object.
+//   One CQ per endpoint for sends and receives; errors are a separate FIFO (readerr) instead of -FI_EAVAIL.
+// - RMA addresses are offsets in the region (no FI_MR_VIRT_ADDR), u32-bounded; no writedata.
+// - Same-host traffic loops back inside the domain at the current instant (the shm provider's role).
 export * from './types.ts';
 export {
   RAW_ADDRESS_BYTES, encodeRawAddress, decodeRawAddress, AddressVector, type EndpointName,

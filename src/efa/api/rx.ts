@@ -4,50 +4,16 @@
 import { nameKey, type EndpointName } from './address.ts';
 import { BLANK, type EpCore } from './core.ts';
 import { ReorderWindow } from './reorder.ts';
-import { EfaErr, FI_ADDR_UNSPEC, FI_MSG, FI_RECV, FI_REMOTE_CQ_DATA, FI_TAGGED, type CqEntry } from './types.ts';
-import { PktFlag, PktType, RESP_CODES, type RespCode, type WirePacket } from './wire.ts';
+import {
+  matches, respond, rxEntry, rxError, rxUnsolicited, type Incoming, type LongRecv, type RxOp,
+} from './rx-parts.ts';
+import { EfaErr } from './types.ts';
+import { PktType, type WirePacket } from './wire.ts';
+
+export type { RxOp } from './rx-parts.ts';
 
 /** Peers with reorder state per endpoint; beyond, messages from new peers are refused (RNR). */
 export const RX_PEERS_MAX = 4096;
-
-export interface RxOp {
-  readonly id: number;
-  readonly buf: Uint8Array;
-  /** Directed receive: only from this peer. */
-  readonly from: EndpointName | undefined;
-  readonly tagged: boolean;
-  readonly tag: bigint;
-  readonly ignore: bigint;
-  readonly context: unknown;
-}
-
-/** One message on its way up: staged (medium segments), matched in order, then copied or granted. */
-interface Incoming {
-  readonly from: EndpointName;
-  readonly long: boolean;
-  readonly flags: number;
-  readonly tag: bigint;
-  readonly data: number;
-  readonly msgId: number;
-  readonly opId: number;
-  readonly totalLen: number;
-  readonly bytes: Uint8Array | null;
-  received: number;
-  /** The sender was already told OK (the message sat in the unexpected buffer). */
-  answered: boolean;
-  /** Segment offsets seen (medium): a duplicated segment must not count twice. */
-  readonly offsets: Set<number>;
-}
-
-interface LongRecv {
-  readonly msg: Incoming;
-  readonly recv: RxOp;
-  received: number;
-  grantedStart: number;
-  grantedEnd: number;
-  /** Offsets seen in the current grant: a duplicated packet must not count twice. */
-  readonly offsets: Set<number>;
-}
 
 export class Receiver {
   readonly #core: EpCore;
@@ -87,8 +53,8 @@ export class Receiver {
   }
 
   cancelAll(): void {
-    for (const recv of this.#posted.splice(0)) this.#error(recv, null, EfaErr.CANCELED, 'endpoint closed', 0);
-    for (const long of this.#longs.values()) this.#error(long.recv, long.msg, EfaErr.CANCELED, 'endpoint closed', 0);
+    for (const recv of this.#posted.splice(0)) rxError(this.#core, recv, null, EfaErr.CANCELED, 'endpoint closed', 0);
+    for (const long of this.#longs.values()) rxError(this.#core, long.recv, long.msg, EfaErr.CANCELED, 'endpoint closed', 0);
     this.#longs.clear();
   }
 
@@ -96,13 +62,13 @@ export class Receiver {
   onOrdered(pkt: WirePacket, from: EndpointName): void {
     const window = this.#window(from);
     if (window === undefined) {
-      this.#respond(from, pkt, 'RNR');
+      respond(this.#core, from, pkt, 'RNR');
       return;
     }
     if (pkt.type === PktType.SKIP) {
       this.#core.count('skipsReceived');
       if (!window.skip(pkt.msgId)) this.#core.count('skipSetFull');
-      this.#respond(from, pkt, 'SKIPPED');
+      respond(this.#core, from, pkt, 'SKIPPED');
       this.#drain(window);
       return;
     }
@@ -118,9 +84,9 @@ export class Receiver {
     if (place === 'beyond') {
       this.#core.count('recvWindowOverflow');
       window.skip(pkt.msgId);
-      this.#unsolicited(from, EfaErr.RECV_WINDOW_OVERFLOW,
+      rxUnsolicited(this.#core, from, EfaErr.RECV_WINDOW_OVERFLOW,
         `msg_id ${pkt.msgId} is ${window.size} or more ahead of ${window.expected}`);
-      this.#respond(from, pkt, 'RECV_WINDOW_OVERFLOW');
+      respond(this.#core, from, pkt, 'RECV_WINDOW_OVERFLOW');
       return;
     }
     let msg = window.get(pkt.msgId);
@@ -165,7 +131,7 @@ export class Receiver {
     const index = this.#posted.findIndex((recv) => matches(recv, msg));
     if (index < 0) {
       this.#core.count('rnr');
-      this.#respond(from, pkt, 'RNR');
+      respond(this.#core, from, pkt, 'RNR');
       return;
     }
     const [recv] = this.#posted.splice(index, 1);
@@ -197,7 +163,7 @@ export class Receiver {
     this.#longs.delete(pkt.rkey);
     this.#finish(long.recv, long.msg);
     // Not ORDERED: the msg_id's window slot was released by the first CTS or by QUEUED.
-    this.#respond(from, { msgId: long.msg.msgId, opId: long.msg.opId }, 'OK', false);
+    respond(this.#core, from, { msgId: long.msg.msgId, opId: long.msg.opId }, 'OK', false);
   }
 
   #window(from: EndpointName): ReorderWindow<Incoming> | undefined {
@@ -234,11 +200,11 @@ export class Receiver {
       // Eager/medium data is now in the provider's buffer: the send is complete. A long message is told it is
       // queued, which frees its window slot and tells the sender the peer is alive while it waits for a receive.
       msg.answered = !msg.long;
-      this.#respond(msg.from, msg, msg.long ? 'QUEUED' : 'OK');
+      respond(this.#core, msg.from, msg, msg.long ? 'QUEUED' : 'OK');
       return;
     }
     this.#core.count('rnr');
-    this.#respond(msg.from, msg, 'RNR');
+    respond(this.#core, msg.from, msg, 'RNR');
   }
 
   #consume(msg: Incoming, recv: RxOp): void {
@@ -249,7 +215,7 @@ export class Receiver {
       return;
     }
     this.#finish(recv, msg);
-    if (!msg.answered) this.#respond(msg.from, msg, 'OK');
+    if (!msg.answered) respond(this.#core, msg.from, msg, 'OK');
   }
 
   #grant(long: LongRecv): void {
@@ -269,54 +235,11 @@ export class Receiver {
     const placed = Math.min(recv.buf.length, msg.totalLen);
     if (msg.bytes !== null) recv.buf.set(msg.bytes.subarray(0, placed));
     if (placed < msg.totalLen) {
-      this.#error(recv, msg, EfaErr.TRUNCATED, `message of ${msg.totalLen} bytes into a ${recv.buf.length}-byte buffer`,
+      rxError(this.#core, recv, msg, EfaErr.TRUNCATED, `message of ${msg.totalLen} bytes into a ${recv.buf.length}-byte buffer`,
         msg.totalLen - placed);
       return;
     }
     this.#core.count('recvCompleted');
-    this.#core.cq.push(this.#entry(recv, msg, placed), 'rx');
+    this.#core.cq.push(rxEntry(this.#core, recv, msg, placed), 'rx');
   }
-
-  #entry(recv: RxOp, msg: Incoming | null, len: number): CqEntry {
-    const hasData = msg !== null && (msg.flags & PktFlag.CQ_DATA) !== 0;
-    return {
-      op_context: recv.context,
-      flags: FI_RECV | (recv.tagged ? FI_TAGGED : FI_MSG) | (hasData ? FI_REMOTE_CQ_DATA : 0),
-      len,
-      buf: recv.buf,
-      data: hasData ? msg.data : 0,
-      tag: msg?.tag ?? recv.tag,
-      src: msg === null ? FI_ADDR_UNSPEC : this.#core.av.reverse(msg.from),
-      atPs: this.#core.now(),
-    };
-  }
-
-  #error(recv: RxOp, msg: Incoming | null, err: string, message: string, olen: number): void {
-    this.#core.count(`rxErr.${err}`);
-    const len = msg === null ? 0 : Math.min(recv.buf.length, msg.totalLen);
-    this.#core.cq.pushError({ ...this.#entry(recv, msg, len), err, message, olen }, 'rx');
-  }
-
-  /** An error that belongs to no posted receive (the message never reached one). */
-  #unsolicited(from: EndpointName, err: string, message: string): void {
-    this.#core.cq.pushError({
-      op_context: undefined, flags: FI_RECV, len: 0, buf: null, data: 0, tag: 0n,
-      src: this.#core.av.reverse(from), atPs: this.#core.now(), err, message, olen: 0,
-    }, 'none');
-  }
-
-  #respond(to: EndpointName, about: { readonly msgId: number; readonly opId: number }, code: RespCode, ordered = true): void {
-    const flags = this.#core.mode === 'efa' && ordered ? PktFlag.ORDERED : 0;
-    this.#core.send(to, {
-      ...BLANK, type: PktType.RESP, flags, msgId: about.msgId, opId: about.opId, code: RESP_CODES.indexOf(code),
-    });
-  }
-}
-
-function matches(recv: RxOp, msg: Incoming): boolean {
-  if (recv.tagged !== ((msg.flags & PktFlag.TAGGED) !== 0)) return false;
-  if (recv.from !== undefined && nameKey(recv.from) !== nameKey(msg.from)) return false;
-  if (!recv.tagged) return true;
-  const care = ~recv.ignore & 0xffff_ffff_ffff_ffffn;
-  return (recv.tag & care) === (msg.tag & care);
 }
