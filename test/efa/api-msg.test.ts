@@ -116,3 +116,25 @@ describe('efa endpoint: messages', () => {
     expectCode(() => a.recv(new Uint8Array(1), FI_ADDR_UNSPEC), 'EP_CLOSED');
   });
 });
+
+describe('directed receives', () => {
+  it('a receive bound to one source ignores another; src in the completion names the sender', () => {
+    const { fabric, domain, a, b, aToB, bToA } = pair('efa');
+    const c = domain.endpoint({ host: 6, mode: 'efa' });
+    const cToB = c.av.insert(b.getname());
+    const fromA = new Uint8Array(1);
+    const fromAny = new Uint8Array(1);
+    b.recv(fromA, bToA, 'from-a');
+    b.recv(fromAny, FI_ADDR_UNSPEC, 'from-any');
+    c.send(Uint8Array.of(0xcc), cToB);
+    fabric.run();
+    expect(fromAny[0]).toBe(0xcc);
+    expect(fromA[0]).toBe(0);
+    a.send(Uint8Array.of(0xaa), aToB);
+    fabric.run();
+    expect(fromA[0]).toBe(0xaa);
+    const entries = b.cq.read(4);
+    // c is not in b's AV (a receiver does not need it): its source is FI_ADDR_UNSPEC; a's is its FiAddr.
+    expect(entries.map((e) => [e.op_context, e.src])).toEqual([['from-any', FI_ADDR_UNSPEC], ['from-a', bToA]]);
+  });
+});

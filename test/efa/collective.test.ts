@@ -62,3 +62,41 @@ describe('ring all-reduce over the loopback transport', () => {
     expect(result.completionPs).toBeGreaterThanOrEqual(result.startPs);
   });
 });
+
+describe('ring all-reduce failures and placement', () => {
+  it('two ranks on one host (same-host loopback) still equal the reference', () => {
+    const fabric = smallFabric(4);
+    const net = loopback(fabric, { jitterPs: 10_000_000 });
+    const domain = createDomain({ fabric, transportFor: net.transportFor });
+    const xs = inputs(3, 999, 5);
+    const result = runRingAllReduce({ domain, hosts: [2, 2, 6], inputs: xs });
+    for (const out of result.outputs) expect(bits(out)).toEqual(bits(ringAllReduceReference(xs)));
+  });
+
+  it('a rank whose host is unreachable ends the collective with COLLECTIVE_FAILED, not a hang', () => {
+    const fabric = smallFabric(4);
+    const net = loopback(fabric, { failWith: (_i, _src, dst) => (dst === 6 ? 'REMOTE_UNRESPONSIVE' : undefined) });
+    const domain = createDomain({ fabric, transportFor: net.transportFor });
+    expect(() => runRingAllReduce({ domain, hosts: [0, 3, 6, 7], inputs: inputs(4, 100, 1) })).toThrow(/COLLECTIVE_FAILED.*REMOTE_UNRESPONSIVE/);
+  });
+
+  it('a rank whose messages silently vanish is reported as a failure after the response timeout', () => {
+    const fabric = smallFabric(4);
+    const net = loopback(fabric, { swallow: (_i, src) => src === 3 });
+    const domain = createDomain({ fabric, transportFor: net.transportFor });
+    let error: unknown;
+    try {
+      runRingAllReduce({ domain, hosts: [0, 3, 6], inputs: inputs(3, 100, 1) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(String(error)).toMatch(/COLLECTIVE_FAILED.*REMOTE_UNRESPONSIVE/);
+  });
+
+  it('refuses mismatched inputs with a typed error', () => {
+    const fabric = smallFabric(4);
+    const domain = createDomain({ fabric, transportFor: loopback(fabric).transportFor });
+    expect(() => runRingAllReduce({ domain, hosts: [0, 1], inputs: [new Float32Array(3), new Float32Array(4)] })).toThrow(/COLLECTIVE_BAD_INPUT/);
+    expect(() => ringAllReduceReference([])).toThrow(/COLLECTIVE_BAD_INPUT/);
+  });
+});
