@@ -43,6 +43,7 @@ export class Congestion {
   #epochAckedBytes = 0;
   #epochMaxDeliveryRate = 0;
   #epochAppLimited = false;
+  #epochLostBytes = 0;
   #updates = 0;
   #probing = false;
 
@@ -78,6 +79,15 @@ export class Congestion {
   /** The sender ran out of data this epoch: its delivery rate says nothing about the network. */
   onAppLimited(): void {
     this.#epochAppLimited = true;
+  }
+
+  /**
+   * Bytes declared lost (gap or timeout). They left the network, so they count as settled for the delivery-rate
+   * samples: only bytes neither delivered nor lost (a growing queue) open a deficit, and loss alone never cuts.
+   */
+  onLost(bytes: number): void {
+    this.#delivered += bytes;
+    this.#epochLostBytes += bytes;
   }
 
   /** An RTT sample (min filter over ≈ 10 ms in two half windows); `rttPs` ≤ 0 means none. */
@@ -116,16 +126,27 @@ export class Congestion {
     if (!longEpoch && this.#epochAckedBytes < CC_EPOCH_PACKETS_MIN * this.packetBytes) return false;
     const [active, congestedCount, assessedRtt] = paths.assess(this.baseRttPs, this.#epochStartPs);
     // The epoch ends once a packet sent in it was ACKed (one real RTT under the current rate). If none was in
-    // several base RTTs, the RTT itself is at least that long: congestion, with the epoch as the RTT estimate.
+    // several base RTTs while older packets kept being ACKed, the queue is at least that long: congestion, with
+    // the epoch as the RTT estimate. If nothing at all came back, that is loss or a dead path: no verdict.
     if (active === 0 && !longEpoch) return false;
-    const rttSignal = active === 0 || congestedCount * 2 > active;
+    const queuedBehind = active === 0 && this.#epochAckedBytes > 0;
+    const rttSignal = queuedBehind || (active > 0 && congestedCount * 2 > active);
     const medianRtt = active === 0 ? epochPs : assessedRtt;
     const deliveryRate = this.#epochMaxDeliveryRate;
-    // Startup (the half-BDP cap) and app-limited epochs deliver below the rate for reasons that are not congestion.
+    // Startup (the half-BDP cap) and app-limited epochs deliver below the rate for reasons that are not congestion;
+    // so does an epoch with losses while every fresh RTT is clean (random loss, a gray link): loss never cuts.
+    const lossExplained = this.#epochLostBytes > 0 && active > 0 && congestedCount === 0;
     const rateSignal =
-      this.#updates >= 2 && !this.#epochAppLimited && deliveryRate < CC_DELIVERY_DEFICIT * this.rate;
+      this.#updates >= 2 &&
+      !this.#epochAppLimited &&
+      !lossExplained &&
+      active > 0 &&
+      deliveryRate < CC_DELIVERY_DEFICIT * this.rate;
+    const noVerdict = active === 0 && !queuedBehind;
     let cut = false;
-    if (rttSignal || rateSignal) {
+    if (noVerdict) {
+      // Hold the rate: neither evidence of congestion nor of spare capacity.
+    } else if (rttSignal || rateSignal) {
       const excess = medianRtt > 0 ? clamp((medianRtt - this.baseRttPs - TQ_PS) / medianRtt, 0.05, 0.5) : 0.05;
       // Cut from what the network delivered when that is below the rate (a cap-limited sender's rate says little);
       // each per-ACK sample spans at least an RTT, so one is already an estimate.
@@ -146,6 +167,7 @@ export class Congestion {
     this.#epochAckedBytes = 0;
     this.#epochMaxDeliveryRate = 0;
     this.#epochAppLimited = false;
+    this.#epochLostBytes = 0;
     return cut;
   }
 }

@@ -75,7 +75,7 @@ export class PathSet {
   /** A loss found by the FIFO-gap detector: only an EV losing clearly more than a random-loss background sits out. */
   gapLoss(ev: number, nowPs: number): void {
     this.lossEwma[ev] = this.lossEwma[ev]! * (1 - LOSS_EWMA_GAIN) + LOSS_EWMA_GAIN;
-    if (this.lossEwma[ev]! > LOSS_PENALTY_LEVEL) this.#penalise(ev, nowPs + PENALTY_RTOS * this.rto(ev, 0));
+    if (this.lossEwma[ev]! > LOSS_PENALTY_LEVEL) this.#penalise(ev, nowPs, nowPs + PENALTY_RTOS * this.rto(ev, 0));
   }
 
   /** A timeout on `ev`: one penalises it for PENALTY_RTOS RTOs, two in a row quarantine it, then one probe. */
@@ -83,13 +83,13 @@ export class PathSet {
     this.lossEwma[ev] = this.lossEwma[ev]! * (1 - LOSS_EWMA_GAIN) + LOSS_EWMA_GAIN;
     const streak = ++this.consecutiveTimeouts[ev]!;
     this.probeOutstanding[ev] = 0;
-    if (streak >= 2) {
+    if (streak >= 2 && this.#outCount(nowPs) * 2 < this.count) {
       this.downUntil[ev] = nowPs + EV_DOWN_PS;
       this.probing[ev] = 1;
       this.quarantines++;
       return true;
     }
-    this.#penalise(ev, nowPs + PENALTY_RTOS * rtoPs);
+    this.#penalise(ev, nowPs, nowPs + PENALTY_RTOS * rtoPs);
     return false;
   }
 
@@ -147,13 +147,23 @@ export class PathSet {
     return this.#take(best);
   }
 
+  /** EVs penalised or quarantined at `nowPs`. */
+  #outCount(nowPs: number): number {
+    let out = 0;
+    for (let ev = 0; ev < this.count; ev++) if (this.penaltyUntil[ev]! > nowPs || this.downUntil[ev]! > nowPs) out++;
+    return out;
+  }
+
   #take(ev: number): number {
     if (this.probing[ev] !== 0) this.probeOutstanding[ev] = 1;
     return ev;
   }
 
-  #penalise(ev: number, untilPs: number): void {
+  #penalise(ev: number, nowPs: number, untilPs: number): void {
     if (untilPs > this.penaltyUntil[ev]!) {
+      // When half the paths are already out, losses are not about one path (global loss, a dying peer): steering
+      // away would only concentrate traffic, so the EV stays in use.
+      if (this.#outCount(nowPs) * 2 >= this.count) return;
       this.penaltyUntil[ev] = untilPs;
       this.penalties++;
     }

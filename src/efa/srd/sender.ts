@@ -249,6 +249,7 @@ export class SrdSender {
     s.counters.timeouts++;
     entry.inFlight = false;
     this.inflightBytes -= entry.wire;
+    this.cc.onLost(entry.wire);
     if (this.paths.timeout(entry.ev, now - entry.sentPs, now)) s.counters.pathsQuarantined++;
     if (entry.timeouts >= TIMEOUTS_PER_PSN_MAX) {
       s.counters.remoteUnresponsive++;
@@ -275,6 +276,7 @@ export class SrdSender {
         entry.inFlight = false;
         this.inflightBytes -= entry.wire;
         this.#retx.push(entry);
+        this.cc.onLost(entry.wire);
         this.#s.counters.gapLosses++;
         this.paths.gapLoss(ev, now);
       }
