@@ -47,7 +47,17 @@ describe('ring all-reduce over the loopback transport', () => {
     const domain = createDomain({ fabric, transportFor: net.transportFor });
     const length = 10_001;
     const xs = inputs(ranks, length, ranks * 11);
-    const result = runRingAllReduce({ domain, hosts: [...Array(ranks).keys()].map((r) => (r * 3) % 8), inputs: xs });
+    const steps: number[][] = [...Array(ranks)].map(() => []);
+    const lastPs: number[] = [];
+    const result = runRingAllReduce({
+      domain, hosts: [...Array(ranks).keys()].map((r) => (r * 3) % 8), inputs: xs,
+      onStep: (rank, step, atPs) => {
+        steps[rank]!.push(step);
+        lastPs[rank] = atPs;
+      },
+    });
+    for (const s of steps) expect(s).toEqual([...Array(2 * (ranks - 1)).keys()]);
+    if (ranks > 1) expect(lastPs).toEqual(result.ranks.map((r) => r.completedPs));
     const ref = ringAllReduceReference(xs);
     for (const out of result.outputs) expect(bits(out)).toEqual(bits(ref));
     const chunks = ringChunks(length, ranks);

@@ -38,9 +38,8 @@ export interface LongRecv {
   readonly msg: Incoming;
   readonly recv: RxOp;
   received: number;
-  grantedStart: number;
   grantedEnd: number;
-  /** Offsets seen in the current grant: a duplicated packet must not count twice. */
+  /** Offsets seen (at most message / segment size): a duplicated packet must not count twice. */
   readonly offsets: Set<number>;
 }
 

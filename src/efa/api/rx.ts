@@ -14,6 +14,8 @@ export type { RxOp } from './rx-parts.ts';
 
 /** Peers with reorder state per endpoint; beyond, messages from new peers are refused (RNR). */
 export const RX_PEERS_MAX = 4096;
+/** Long-CTS windows kept granted ahead of the data received. */
+export const CTS_GRANTS_AHEAD = 2;
 
 export class Receiver {
   readonly #core: EpCore;
@@ -143,7 +145,7 @@ export class Receiver {
     const long = this.#longs.get(pkt.rkey);
     const end = pkt.segOffset + pkt.payload.length;
     if (long === undefined || nameKey(long.msg.from) !== nameKey(from) || long.msg.opId !== pkt.opId
-      || end > long.grantedEnd || pkt.segOffset < long.grantedStart) {
+      || end > long.grantedEnd) {
       this.#core.count('ctsDataUnmatched');
       return;
     }
@@ -155,9 +157,8 @@ export class Receiver {
     const room = Math.max(0, Math.min(end, long.recv.buf.length) - pkt.segOffset);
     if (room > 0) long.recv.buf.set(pkt.payload.subarray(0, room), pkt.segOffset);
     long.received += pkt.payload.length;
-    if (long.received < long.grantedEnd) return;
     if (long.received < long.msg.totalLen) {
-      this.#grant(long);
+      this.#topUp(long);
       return;
     }
     this.#longs.delete(pkt.rkey);
@@ -209,21 +210,32 @@ export class Receiver {
 
   #consume(msg: Incoming, recv: RxOp): void {
     if (msg.long) {
-      const long: LongRecv = { msg, recv, received: 0, grantedStart: 0, grantedEnd: 0, offsets: new Set() };
+      const long: LongRecv = { msg, recv, received: 0, grantedEnd: 0, offsets: new Set() };
       this.#longs.set(recv.id, long);
-      this.#grant(long);
+      this.#topUp(long);
       return;
     }
     this.#finish(recv, msg);
     if (!msg.answered) respond(this.#core, msg.from, msg, 'OK');
   }
 
+  /**
+   * Keeps CTS_GRANTS_AHEAD windows granted: a new window is granted as soon as one is fully received, so the sender
+   * never idles a round trip between windows.
+   */
+  #topUp(long: LongRecv): void {
+    const window = this.#core.limits.ctsWindowBytes;
+    for (let guard = 0; guard < CTS_GRANTS_AHEAD; guard++) {
+      if (long.grantedEnd >= long.msg.totalLen || long.grantedEnd - long.received >= CTS_GRANTS_AHEAD * window) return;
+      if (long.grantedEnd > 0 && long.grantedEnd - long.received > (CTS_GRANTS_AHEAD - 1) * window) return;
+      this.#grant(long);
+    }
+  }
+
   #grant(long: LongRecv): void {
     const start = long.grantedEnd;
     const grant = Math.min(this.#core.limits.ctsWindowBytes, long.msg.totalLen - start);
-    long.grantedStart = start;
     long.grantedEnd = start + grant;
-    long.offsets.clear();
     this.#core.send(long.msg.from, {
       ...BLANK, type: PktType.CTS, opId: long.msg.opId, msgId: long.msg.msgId, totalLen: long.msg.totalLen,
       segOffset: start, rOffset: grant, rkey: long.recv.id,

@@ -4,7 +4,7 @@
 // driven by the CQ's wait handler, so the whole collective is events on the fabric's clock.
 import { EmuError } from '../../errors.ts';
 import type { HostId, Ps } from '../contracts.ts';
-import type { CqErrEntry, Domain, Endpoint } from '../api/index.ts';
+import type { CqErrEntry, Domain, Endpoint, EndpointOptions } from '../api/index.ts';
 import { ringChunks, type ChunkRange } from './reference.ts';
 
 export interface RingAllReduceOptions {
@@ -14,6 +14,10 @@ export interface RingAllReduceOptions {
   readonly inputs: readonly Float32Array[];
   /** Upper 32 bits of every tag: separates concurrent collectives on the same endpoints. */
   readonly collectiveId?: number;
+  /** Extra endpoint options for every rank (e.g. ctsWindowBytes); host and mode are the ring's. */
+  readonly endpointOptions?: Omit<EndpointOptions, 'host' | 'mode'>;
+  /** Observer: rank `rank` finished step `step` (0 … 2(N−1)−1) at `atPs`. */
+  readonly onStep?: (rank: number, step: number, atPs: Ps) => void;
 }
 
 export interface RankReport {
@@ -87,7 +91,11 @@ export function startRingAllReduce(options: RingAllReduceOptions): RingAllReduce
   const chunks = ringChunks(length, n);
   const startPs = fabric.now;
   const ranks = hosts.map((host, r) => new Rank(r, host, inputs[r]!,
-    domain.endpoint({ host, mode: 'efa', rxSize: Math.max(16, steps + 1), txSize: Math.max(16, steps + 1) })));
+    domain.endpoint({
+      ...options.endpointOptions, host, mode: 'efa',
+      rxSize: Math.max(16, steps + 1, options.endpointOptions?.rxSize ?? 0),
+      txSize: Math.max(16, steps + 1, options.endpointOptions?.txSize ?? 0),
+    })));
   let error: EmuError | undefined;
   let finished = n === 1 ? 1 : 0;
   if (n === 1) ranks[0]!.completedPs = startPs;
@@ -147,6 +155,7 @@ export function startRingAllReduce(options: RingAllReduceOptions): RingAllReduce
     if (error !== undefined) return;
     while (rank.step < steps && rank.sendDone[rank.step] === true && rank.recvDone[rank.step] === true) {
       apply(rank, rank.step);
+      options.onStep?.(rank.rank, rank.step, fabric.now);
       rank.step += 1;
       if (rank.step < steps) {
         postSend(rank);
