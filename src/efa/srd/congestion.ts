@@ -6,6 +6,7 @@ import {
   CC_DELIVERY_DEFICIT,
   CC_EPOCH_PACKETS_MIN,
   CC_EPOCH_RTTS_MAX,
+  CC_INCREASE_STEPS_MAX,
   CC_PROBE_EVERY_UPDATES,
   CC_PROBE_GAIN,
   CC_RATE_MIN_FRACTION,
@@ -44,6 +45,7 @@ export class Congestion {
   #epochMaxDeliveryRate = 0;
   #epochAppLimited = false;
   #epochLostBytes = 0;
+  #cleanStreak = 0;
   #updates = 0;
   #probing = false;
 
@@ -156,8 +158,13 @@ export class Congestion {
       this.rate = Math.max(this.lineRate * CC_RATE_MIN_FRACTION, this.rate * CC_CUT_FLOOR, next);
       this.cuts++;
       cut = true;
+      this.#cleanStreak = 0;
     } else {
-      this.rate = Math.min(this.lineRate, this.rate + CC_ALPHA * this.lineRate);
+      // Additive increase, faster after sustained clean epochs (TIMELY/Swift "hyperactive increase"): a connection
+      // left alone after others finished climbs back in a few RTTs instead of 50; contention resets the streak.
+      this.#cleanStreak++;
+      const steps = Math.min(this.#cleanStreak, CC_INCREASE_STEPS_MAX);
+      this.rate = Math.min(this.lineRate, this.rate + steps * CC_ALPHA * this.lineRate);
     }
     this.#updates++;
     this.#probing = !cut && this.#updates % CC_PROBE_EVERY_UPDATES === 0;

@@ -14,11 +14,19 @@ export const ENTROPY_VALUES_MAX = 64;
 /** One timeout penalises an EV for this many RTOs; two in a row take it down for EV_DOWN_PS, then one probe. */
 export const PENALTY_RTOS = 4;
 export const EV_DOWN_PS = 1 * PS_PER_MS;
-/** Per-EV loss EWMA gain and the level above which a path loss also penalises the EV (gray failures). */
-export const LOSS_EWMA_GAIN = 1 / 32;
-export const LOSS_PENALTY_LEVEL = 0.04;
+/**
+ * Per-EV loss EWMA (one step per ACK or loss) and when a detected loss also penalises its EV (gray failures): the
+ * EV's EWMA must exceed both an absolute level and LOSS_PENALTY_RELATIVE × the mean over the context's EVs.
+ */
+export const LOSS_EWMA_GAIN = 1 / 16;
+export const LOSS_PENALTY_LEVEL = 0.02;
+export const LOSS_PENALTY_RELATIVE = 2;
+/** A loss penalty lasts PENALTY_RTOS RTOs × (EWMA / level), at most this factor. */
+export const PENALTY_SCALE_MAX = 16;
 /** CC: additive increase per update (fraction of line rate), multiplicative cut gain, probe cadence and gain. */
 export const CC_ALPHA = 0.02;
+/** After k clean updates in a row the increase is min(k, this) × α (our addition; research §5.3 has plain α). */
+export const CC_INCREASE_STEPS_MAX = 8;
 export const CC_BETA = 0.5;
 export const CC_PROBE_EVERY_UPDATES = 8;
 export const CC_PROBE_GAIN = 1.25;

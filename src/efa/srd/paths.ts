@@ -1,4 +1,4 @@
-import { EV_DOWN_PS, LOSS_EWMA_GAIN, LOSS_PENALTY_LEVEL, PENALTY_RTOS, RTO_MAX_PS, RTO_MIN_PS, TQ_PS } from './constants.ts';
+import { EV_DOWN_PS, LOSS_EWMA_GAIN, LOSS_PENALTY_LEVEL, LOSS_PENALTY_RELATIVE, PENALTY_RTOS, PENALTY_SCALE_MAX, RTO_MAX_PS, RTO_MIN_PS, TQ_PS } from './constants.ts';
 
 /**
  * Per-entropy-value path state of one SRD context (research/efa-srd.md §5.3): RTT estimators, per-path sequence
@@ -72,10 +72,18 @@ export class PathSet {
     return Math.round(Math.min(RTO_MAX_PS, backedOff));
   }
 
-  /** A loss found by the FIFO-gap detector: only an EV losing clearly more than a random-loss background sits out. */
+  /**
+   * A loss found by the FIFO-gap detector. Only an EV losing clearly more than the others sits out (a gray link);
+   * under loss spread evenly over all paths every EV looks alike and none is penalised.
+   */
   gapLoss(ev: number, nowPs: number): void {
     this.lossEwma[ev] = this.lossEwma[ev]! * (1 - LOSS_EWMA_GAIN) + LOSS_EWMA_GAIN;
-    if (this.lossEwma[ev]! > LOSS_PENALTY_LEVEL) this.#penalise(ev, nowPs, nowPs + PENALTY_RTOS * this.rto(ev, 0));
+    let sum = 0;
+    for (let e = 0; e < this.count; e++) sum += this.lossEwma[e]!;
+    const level = Math.max(LOSS_PENALTY_LEVEL, (LOSS_PENALTY_RELATIVE * sum) / this.count);
+    // The worse the EV's record, the longer it sits out (a persistent gray link ends up carrying almost nothing).
+    const scale = Math.min(PENALTY_SCALE_MAX, this.lossEwma[ev]! / level);
+    if (this.lossEwma[ev]! > level) this.#penalise(ev, nowPs, nowPs + Math.round(PENALTY_RTOS * scale * this.rto(ev, 0)));
   }
 
   /** A timeout on `ev`: one penalises it for PENALTY_RTOS RTOs, two in a row quarantine it, then one probe. */
