@@ -1,43 +1,13 @@
-import { assert } from '../../errors.ts';
-import type { Fabric, HostId, Packet, PacketProtector, TransferCompletion } from '../contracts.ts';
-import { Congestion, type RateStamp } from './congestion.ts';
-import { PSN_WINDOW, TIMEOUTS_PER_PSN_MAX } from './constants.ts';
+import type { Fabric, HostId, Packet, PacketProtector } from '../contracts.ts';
+import { Congestion } from './congestion.ts';
+import { TIMEOUTS_PER_PSN_MAX } from './constants.ts';
 import type { EventPort } from './events.ts';
 import { DROP_CODE_NAMES, DROP_OK, type SrdAckHeader, type SrdDataHeader } from './header.ts';
 import { PathSet } from './paths.ts';
 import type { SrdCounters } from './stats.ts';
+import { Fifo, PathFifos, PsnRing, type SrdMessage, type TxEntry } from './tx-state.ts';
 
-export interface SrdMessage {
-  readonly id: number;
-  readonly dst: HostId;
-  readonly bytes: number;
-  readonly payload: Uint8Array | undefined;
-  readonly onComplete: (completion: TransferCompletion) => void;
-  readonly postedPs: number;
-  readonly packetsTotal: number;
-  packetsAcked: number;
-  packetsMade: number;
-  nextOffset: number;
-  done: boolean;
-}
-
-/** One PSN's state while unresolved; the object is reused across its retransmissions. */
-interface TxEntry extends RateStamp {
-  readonly psn: number;
-  readonly msg: SrdMessage;
-  readonly offset: number;
-  readonly length: number;
-  readonly wire: number;
-  ev: number;
-  pathSeq: number;
-  sentPs: number;
-  txCount: number;
-  timeouts: number;
-  acked: boolean;
-  inFlight: boolean;
-  deliveredAtSend: number;
-  deliveredPsAtSend: number;
-}
+export type { SrdMessage, TxEntry };
 
 /** What every context of one host's SRD engine shares. */
 export interface SenderShared {
@@ -57,9 +27,6 @@ export interface SenderShared {
   readonly baseRttGuessPs: number;
 }
 
-const RING_INITIAL = 64;
-/** Compact a consumed queue prefix once it is this long (amortised O(1) dequeue without a deque class). */
-const COMPACT_AT = 1024;
 
 /**
  * The send side of one SRD context (this host's NIC → one remote NIC), research/efa-srd.md §5.3: PSNs, spraying
@@ -71,18 +38,13 @@ export class SrdSender {
   readonly paths: PathSet;
   readonly cc: Congestion;
   readonly #s: SenderShared;
-  #ring: (TxEntry | undefined)[] = new Array<TxEntry | undefined>(RING_INITIAL).fill(undefined);
-  #mask = RING_INITIAL - 1;
-  basePsn = 0;
-  nextPsn = 0;
+  readonly #ring = new PsnRing();
   inflightBytes = 0;
-  #pending: SrdMessage[] = [];
-  #pendingHead = 0;
-  #retx: TxEntry[] = [];
-  #retxHead = 0;
-  readonly #fifoEntries: TxEntry[][];
-  readonly #fifoSeqs: number[][];
-  readonly #fifoHead: Int32Array;
+  readonly #pending = new Fifo<SrdMessage>();
+  readonly #retx = new Fifo<TxEntry>();
+  readonly #fifos: PathFifos;
+  /** Reused buffer for the gap detector's verdicts. */
+  readonly #lost: TxEntry[] = [];
   #nextSendPs = 0;
   /** Time of the pending pacing wake-up, or -1. */
   wakeAtPs = -1;
@@ -97,9 +59,7 @@ export class SrdSender {
     this.paths = new PathSet(p, (dst * 7 + shared.host * 13) % p);
     this.cc = new Congestion(shared.fabric.config.linkGbps, shared.mtuBytes + shared.dataOverheadBytes, shared.baseRttGuessPs, shared.congestionControl);
     this.cc.start(shared.fabric.now);
-    this.#fifoEntries = Array.from({ length: p }, () => []);
-    this.#fifoSeqs = Array.from({ length: p }, () => []);
-    this.#fifoHead = new Int32Array(p);
+    this.#fifos = new PathFifos(p);
   }
 
   post(msg: SrdMessage): void {
@@ -132,19 +92,19 @@ export class SrdSender {
         this.#wake(Math.ceil(this.#nextSendPs));
         return;
       }
-      const retx = this.#nextRetx();
+      const retx = this.#retx.first(retxLive);
       if (retx !== undefined) {
         if (this.inflightBytes > 0 && this.inflightBytes + retx.wire > this.cc.inflightCap) return;
         const reroute = this.#s.rerouteOnRetransmit && this.#s.entropyValues > 1;
         this.#transmit(retx, reroute ? retx.ev : -1);
         continue;
       }
-      const msg = this.#nextMessage();
+      const msg = this.#pending.first(messageLive);
       if (msg === undefined) {
         this.cc.onAppLimited();
         return;
       }
-      if (this.nextPsn - this.basePsn >= PSN_WINDOW) {
+      if (this.#ring.full) {
         this.#s.counters.windowStalls++;
         return;
       }
@@ -152,7 +112,7 @@ export class SrdSender {
       const wire = length + this.#s.dataOverheadBytes;
       if (this.inflightBytes > 0 && this.inflightBytes + wire > this.cc.inflightCap) return;
       const entry: TxEntry = {
-        psn: this.nextPsn++,
+        psn: this.#ring.nextPsn,
         msg,
         offset: msg.nextOffset,
         length,
@@ -169,7 +129,7 @@ export class SrdSender {
       };
       msg.nextOffset += length;
       msg.packetsMade++;
-      this.#insert(entry);
+      this.#ring.insert(entry);
       this.#transmit(entry, -1);
     }
   }
@@ -188,12 +148,11 @@ export class SrdSender {
     this.cc.onSent(entry, this.inflightBytes, now);
     this.inflightBytes += entry.wire;
     this.#nextSendPs = Math.max(this.#nextSendPs, now) + entry.wire / this.cc.pacingRate();
-    this.#fifoEntries[ev]!.push(entry);
-    this.#fifoSeqs[ev]!.push(pathSeq);
+    this.#fifos.push(ev, entry, pathSeq);
     const header: SrdDataHeader = {
       t: 'srd-data',
       psn: entry.psn,
-      basePsn: this.basePsn,
+      basePsn: this.#ring.basePsn,
       ev,
       pathSeq,
       txPs: now,
@@ -215,7 +174,7 @@ export class SrdSender {
   onAck(h: SrdAckHeader): void {
     const s = this.#s;
     const now = s.fabric.now;
-    const entry = this.#lookup(h.psn);
+    const entry = this.#ring.lookup(h.psn);
     const fresh = entry !== undefined && !entry.acked;
     const validEv = h.ev < this.paths.count;
     if (validEv && h.txPs <= now) {
@@ -228,15 +187,15 @@ export class SrdSender {
     }
     if (validEv && s.pathGapDetector) this.#detectGaps(h.ev, h.pathSeq);
     // Cumulative ACK repairs lost ACKs; bounded by the PSN window.
-    const cumEnd = Math.min(h.cumPsn, this.nextPsn);
-    for (let psn = this.basePsn; psn < cumEnd; psn++) {
-      const e = this.#lookup(psn);
+    const cumEnd = Math.min(h.cumPsn, this.#ring.nextPsn);
+    for (let psn = this.#ring.basePsn; psn < cumEnd; psn++) {
+      const e = this.#ring.lookup(psn);
       if (e !== undefined && !e.acked) {
         this.cc.onDelivered(e.wire, e, now);
         this.#settle(e, DROP_OK);
       }
     }
-    this.#advanceBase();
+    this.#ring.advanceBase();
     if (this.cc.maybeUpdate(this.paths, now)) s.counters.rateCuts++;
     this.pump();
   }
@@ -262,31 +221,18 @@ export class SrdSender {
 
   /** Per-path FIFO gap (research §5.3): an ACK for pathSeq k on an EV means every earlier one on it is lost. */
   #detectGaps(ev: number, k: number): void {
-    const entries = this.#fifoEntries[ev]!;
-    const seqs = this.#fifoSeqs[ev]!;
-    let head = this.#fifoHead[ev]!;
+    const lost = this.#lost;
+    this.#fifos.popThrough(ev, k, lost);
     const now = this.#s.fabric.now;
-    while (head < seqs.length) {
-      const seq = seqs[head]!;
-      if (seq > k) break;
-      const entry = entries[head]!;
-      head++;
-      if (seq === k) continue;
-      if (!entry.acked && entry.inFlight && entry.ev === ev && entry.pathSeq === seq && !entry.msg.done) {
-        entry.inFlight = false;
-        this.inflightBytes -= entry.wire;
-        this.#retx.push(entry);
-        this.cc.onLost(entry.wire);
-        this.#s.counters.gapLosses++;
-        this.paths.gapLoss(ev, now);
-      }
+    for (const entry of lost) {
+      entry.inFlight = false;
+      this.inflightBytes -= entry.wire;
+      this.#retx.push(entry);
+      this.cc.onLost(entry.wire);
+      this.#s.counters.gapLosses++;
+      this.paths.gapLoss(ev, now);
     }
-    if (head >= COMPACT_AT && head * 2 >= seqs.length) {
-      entries.splice(0, head);
-      seqs.splice(0, head);
-      head = 0;
-    }
-    this.#fifoHead[ev] = head;
+    lost.length = 0;
   }
 
   #settle(entry: TxEntry, drop: number): void {
@@ -295,7 +241,7 @@ export class SrdSender {
       entry.inFlight = false;
       this.inflightBytes -= entry.wire;
     }
-    this.#ring[entry.psn & this.#mask] = undefined;
+    this.#ring.remove(entry.psn);
     const msg = entry.msg;
     if (msg.done) return;
     if (drop !== DROP_OK) {
@@ -315,74 +261,19 @@ export class SrdSender {
   #fail(msg: SrdMessage, code: string): void {
     if (msg.done) return;
     msg.done = true;
-    for (let psn = this.basePsn; psn < this.nextPsn; psn++) {
-      const e = this.#lookup(psn);
+    for (let psn = this.#ring.basePsn; psn < this.#ring.nextPsn; psn++) {
+      const e = this.#ring.lookup(psn);
       if (e === undefined || e.msg !== msg) continue;
       e.acked = true;
       if (e.inFlight) {
         e.inFlight = false;
         this.inflightBytes -= e.wire;
       }
-      this.#ring[psn & this.#mask] = undefined;
+      this.#ring.remove(psn);
     }
-    this.#advanceBase();
+    this.#ring.advanceBase();
     this.#s.counters.messagesFailed++;
     msg.onComplete({ id: msg.id, ok: false, code, postedPs: msg.postedPs, completedPs: this.#s.fabric.now });
-  }
-
-  #nextRetx(): TxEntry | undefined {
-    while (this.#retxHead < this.#retx.length) {
-      const e = this.#retx[this.#retxHead]!;
-      if (!e.acked && !e.inFlight && !e.msg.done) return e;
-      this.#retxHead++;
-    }
-    if (this.#retxHead > 0) {
-      this.#retx = [];
-      this.#retxHead = 0;
-    }
-    return undefined;
-  }
-
-  #nextMessage(): SrdMessage | undefined {
-    while (this.#pendingHead < this.#pending.length) {
-      const msg = this.#pending[this.#pendingHead]!;
-      if (!msg.done && msg.packetsMade < msg.packetsTotal) return msg;
-      this.#pendingHead++;
-      if (this.#pendingHead >= COMPACT_AT && this.#pendingHead * 2 >= this.#pending.length) {
-        this.#pending.splice(0, this.#pendingHead);
-        this.#pendingHead = 0;
-      }
-    }
-    return undefined;
-  }
-
-  #lookup(psn: number): TxEntry | undefined {
-    if (psn < this.basePsn || psn >= this.nextPsn) return undefined;
-    const e = this.#ring[psn & this.#mask];
-    return e !== undefined && e.psn === psn ? e : undefined;
-  }
-
-  #insert(entry: TxEntry): void {
-    if (this.nextPsn - this.basePsn > this.#ring.length) this.#grow();
-    assert(this.#ring[entry.psn & this.#mask] === undefined, 'SRD ring slot still taken');
-    this.#ring[entry.psn & this.#mask] = entry;
-  }
-
-  #grow(): void {
-    const old = this.#ring;
-    const oldMask = this.#mask;
-    const size = old.length * 2;
-    assert(size <= PSN_WINDOW, 'SRD ring beyond the PSN window');
-    this.#ring = new Array<TxEntry | undefined>(size).fill(undefined);
-    this.#mask = size - 1;
-    for (let psn = this.basePsn; psn < this.nextPsn - 1; psn++) {
-      const e = old[psn & oldMask];
-      if (e !== undefined && e.psn === psn) this.#ring[psn & this.#mask] = e;
-    }
-  }
-
-  #advanceBase(): void {
-    while (this.basePsn < this.nextPsn && this.#ring[this.basePsn & this.#mask] === undefined) this.basePsn++;
   }
 
   #wake(atPs: number): void {
@@ -392,4 +283,6 @@ export class SrdSender {
   }
 }
 
-export type { TxEntry };
+
+const retxLive = (e: TxEntry) => !e.acked && !e.inFlight && !e.msg.done;
+const messageLive = (m: SrdMessage) => !m.done && m.packetsMade < m.packetsTotal;
