@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FI_ADDR_UNSPEC, FI_REMOTE_READ, EndpointPktType, encodeEndpointPacket, type CqEntry, type CqErrEntry, type Endpoint,
+  FI_ADDR_UNSPEC, FI_REMOTE_READ, EndpointPktType, decodeEndpointPacket, encodeEndpointPacket, type CqEntry, type CqErrEntry, type Endpoint,
 } from '../../src/efa/api/index.ts';
 import { pair, pattern } from './api-helpers.ts';
 
@@ -217,5 +217,46 @@ describe('robustness', () => {
     expect(Buffer.from(l).equals(Buffer.from(long))).toBe(true);
     expect(b.stats().dropDuplicateSegment).toBeGreaterThan(0);
     expect(b.stats().recvPosted).toBe(1);
+  });
+});
+
+describe('long-read (≥ 1 MiB)', () => {
+  it('the receiver RDMA-reads the message; unexpected first, truncated into a short buffer; the region closes after', () => {
+    const readKeys: number[] = [];
+    const observe = (_src: number, _dst: number, payload: Uint8Array | undefined): void => {
+      const pkt = decodeEndpointPacket(payload!, 1 << 30);
+      if (pkt.type === EndpointPktType.LONG_READ_RTS) readKeys.push(pkt.rkey);
+    };
+    const { fabric, domain, a, b, aToB } = pair('efa', { jitterPs: 20_000_000, observe });
+    const big = pattern(1_500_000, 6);
+    const big2 = pattern(1_048_576, 7);
+    a.send(big, aToB, 'big');
+    a.send(big2, aToB, 'big2');
+    fabric.run();
+    // Both wait unexpected at b; the sender has two regions exposed for reading, and no completion yet.
+    expect(b.stats().unexpected).toBe(2);
+    expect(a.mr.count).toBe(2);
+    expect(readAll(a).ok).toHaveLength(0);
+    const full = new Uint8Array(1_500_000);
+    const short = new Uint8Array(1_000_000);
+    b.recv(full, FI_ADDR_UNSPEC, 'full');
+    b.recv(short, FI_ADDR_UNSPEC, 'short');
+    fabric.run();
+    expect(Buffer.from(full).equals(Buffer.from(big))).toBe(true);
+    expect(Buffer.from(short).equals(Buffer.from(big2.subarray(0, 1_000_000)))).toBe(true);
+    const rx = readAll(b);
+    expect(rx.ok.map((e) => e.op_context)).toEqual(['full']);
+    expect(rx.err.map((e) => [e.op_context, e.err, e.olen])).toEqual([['short', 'TRUNCATED', 48_576]]);
+    expect(b.stats().longReads).toBe(2);
+    expect(a.stats().rmaReadsServed).toBe(2);
+    expect(readAll(a).ok.map((e) => e.op_context).sort()).toEqual(['big', 'big2']);
+    // The regions are gone: nobody can read the sender's buffer with those keys any more.
+    expect(a.mr.count).toBe(0);
+    const c = domain.endpoint({ host: 6, mode: 'efa' });
+    const cToA = c.av.insert(a.getname());
+    expect(readKeys).toHaveLength(2);
+    for (const key of readKeys) c.read(new Uint8Array(16), cToA, 0, key, 'probe');
+    fabric.run();
+    expect(readAll(c).err.map((e) => e.err)).toEqual(['RMA_KEY_INVALID', 'RMA_KEY_INVALID']);
   });
 });

@@ -17,6 +17,8 @@ export interface LoopbackOptions {
   readonly swallow?: (messageIndex: number, src: HostId, dst: HostId) => boolean;
   /** Deliver every segment a second time, later (a transport breaking its exactly-once promise). */
   readonly duplicate?: boolean;
+  /** Sees every message's bytes as posted (a passive tap). */
+  readonly observe?: (src: HostId, dst: HostId, payload: Uint8Array | undefined) => void;
 }
 
 export interface Loopback {
@@ -41,6 +43,7 @@ export function loopback(fabric: Fabric, options: LoopbackOptions = {}): Loopbac
       host,
       post(message): void {
         const index = posted.count++;
+        options.observe?.(host, message.dst, message.payload);
         const code = options.failWith?.(index, host, message.dst);
         const extra = options.extraDelayPs?.(index, host, message.dst) ?? 0;
         const postedPs = fabric.now;

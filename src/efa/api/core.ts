@@ -43,6 +43,8 @@ export interface EpCore {
   schedule(atPs: Ps, fn: () => void): () => void;
   send(dst: EndpointName, fields: OutFields, done?: PacketDone): void;
   count(counter: string, by?: number): void;
+  /** An RDMA read issued by the provider itself (long-read): no CQ entry, no tx credit; `done` reports it. */
+  readInternal(peer: EndpointName, buf: Uint8Array, key: number, done: PacketDone): void;
 }
 
 /** Zero-valued fields, so packet builders name only what they set. */

@@ -7,7 +7,9 @@ import { QPN_MAX, type EndpointName } from './address.ts';
 import type { PacketDone, ResolvedLimits } from './core.ts';
 import { Endpoint } from './endpoint.ts';
 import { ENDPOINT_DEFAULTS, ENDPOINT_LIMITS, type EndpointOptions } from './types.ts';
-import { PktFlag, PktType, RESP_CODES, WIRE_HEADER_BYTES, decodePacket, encodePacket, type WirePacket } from './wire.ts';
+import {
+  PktFlag, PktType, RESP_CODES, WIRE_HEADER_BYTES, decodePacket, encodePacket, isOrderedType, type WirePacket,
+} from './wire.ts';
 
 export interface DomainOptions {
   readonly fabric: Fabric;
@@ -143,8 +145,7 @@ export function createDomain(options: DomainOptions): Domain {
   /** The NIC answers requests to a missing endpoint itself, as SRD acks with drop=BAD_QP. */
   function badQp(to: Nic, srcHost: HostId, pkt: WirePacket): void {
     count('badQp');
-    const ordered = pkt.type === PktType.EAGER || pkt.type === PktType.MEDIUM || pkt.type === PktType.LONG_RTS
-      || pkt.type === PktType.SKIP;
+    const ordered = isOrderedType(pkt.type);
     const request = ordered || pkt.type === PktType.DIRECT_SEND || pkt.type === PktType.WRITE
       || pkt.type === PktType.READ_REQ;
     if (!request) return;

@@ -12,7 +12,7 @@ import { Sender, type TxKind } from './tx.ts';
 import {
   EfaErr, EFA_MEDIUM_MSG_SIZE_MAX, FI_ADDR_UNSPEC, FI_EAGAIN, FI_SUCCESS, type EndpointMode, type FiAddr, type PostResult,
 } from './types.ts';
-import { PktFlag, PktType, RESP_CODES, encodePacket, type RespCode, type WirePacket } from './wire.ts';
+import { PktFlag, PktType, RESP_CODES, encodePacket, isOrderedType, type RespCode, type WirePacket } from './wire.ts';
 
 export const AV_SIZE_MAX = 65536;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -72,6 +72,11 @@ export class Endpoint {
       schedule: (atPs, fn) => wiring.schedule(atPs, fn),
       send: (dst, fields, done) => this.#send(dst, fields, done),
       count: (counter, by = 1) => this.#count(counter, by),
+      readInternal: (peer, buf, key, done) => this.#tx.post({
+        id: this.#tx.newOpId(), kind: 'read', context: undefined, buf, peer, tagged: false, tag: 0n, data: 0,
+        hasData: false, rkey: key, raddr: 0, msgId: undefined, transmitted: false, parked: false, unacked: 0,
+        responded: false, done: false, readBytes: 0, lastProgressPs: wiring.now(), onDone: done,
+      }),
     };
     this.#tx = new Sender(core);
     this.#rx = new Receiver(core);
@@ -149,10 +154,12 @@ export class Endpoint {
     if (this.#closed) return;
     this.#count('packetsIn');
     switch (pkt.type) {
-      case PktType.EAGER: case PktType.MEDIUM: case PktType.LONG_RTS: case PktType.SKIP:
+      case PktType.EAGER: case PktType.MEDIUM: case PktType.LONG_RTS: case PktType.LONG_READ_RTS: case PktType.SKIP:
         if (this.mode !== 'efa') return this.#respond(from, pkt, 'PROTOCOL_MISMATCH');
         if (pkt.type === PktType.MEDIUM && pkt.totalLen > EFA_MEDIUM_MSG_SIZE_MAX) return this.#malformed(from, 'medium message over 64 KiB');
-        if (pkt.type === PktType.LONG_RTS && pkt.totalLen > this.#limits.msgSizeMax) return this.#respond(from, pkt, 'MSG_TOO_LARGE');
+        if ((pkt.type === PktType.LONG_RTS || pkt.type === PktType.LONG_READ_RTS) && pkt.totalLen > this.#limits.msgSizeMax) {
+          return this.#respond(from, pkt, 'MSG_TOO_LARGE');
+        }
         return this.#rx.onOrdered(pkt, from);
       case PktType.DIRECT_SEND:
         if (this.mode !== 'efa-direct') return this.#respond(from, pkt, 'PROTOCOL_MISMATCH');
@@ -255,8 +262,7 @@ export class Endpoint {
   }
 
   #respond(to: EndpointName, pkt: WirePacket, code: RespCode): void {
-    const ordered = pkt.type === PktType.EAGER || pkt.type === PktType.MEDIUM || pkt.type === PktType.LONG_RTS
-      || pkt.type === PktType.SKIP;
+    const ordered = isOrderedType(pkt.type);
     this.#send(to, {
       ...BLANK, type: PktType.RESP, flags: ordered ? PktFlag.ORDERED : 0, msgId: pkt.msgId, opId: pkt.opId,
       code: RESP_CODES.indexOf(code),

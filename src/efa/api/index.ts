@@ -7,9 +7,11 @@
 // completes only once the receiver took it, and every drop reaches the sender as an error completion.
 //
 // What is simplified against the real provider (fi_efa(7), protocol v4):
-// - Protocols: eager (one packet), medium (≤ 64 KiB, all segments at once) and long-CTS (receiver-granted windows)
-//   are implemented; long-read and runting-read are not (messages ≥ 1 MiB use long-CTS too); no handshake packet,
-//   no atomics, no multi-recv, no FI_MSG_PREFIX/DGRAM.
+// - Protocols: eager (one packet), medium (≤ 64 KiB, all segments at once), long-CTS (two receiver-granted windows
+//   kept ahead) and long-read (≥ 1 MiB: the sender exposes the buffer under a random remote-read key, the receiver
+//   RDMA-reads it, the region closes when the send completes). Not implemented: runting read, the handshake
+//   packet, atomics, multi-recv, FI_MSG_PREFIX/DGRAM, FI_DELIVERY_COMPLETE as a separate mode (every send
+//   completes on the receiver's answer).
 // - A medium message is matched when all its segments are in (the provider matches on the first one).
 // - The sender keeps ≤ recvWindowSize messages unanswered per peer, so a healthy receiver never sees one outside
 //   its window; the window error of the man page is reachable with `senderWindowLimit: false`. A msg_id the

@@ -28,6 +28,8 @@ export interface Incoming {
   readonly totalLen: number;
   readonly bytes: Uint8Array | null;
   received: number;
+  /** Long-read: the sender's region key to read the message from (0: long-CTS or not long). */
+  readonly readKey: number;
   /** The sender was already told OK (the message sat in the unexpected buffer). */
   answered: boolean;
   /** Segment offsets seen (medium): a duplicated segment must not count twice. */

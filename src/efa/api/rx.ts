@@ -8,7 +8,7 @@ import {
   matches, respond, rxEntry, rxError, rxUnsolicited, type Incoming, type LongRecv, type RxOp,
 } from './rx-parts.ts';
 import { EfaErr } from './types.ts';
-import { PktType, type WirePacket } from './wire.ts';
+import { PktType, RESP_CODES, type RespCode, type WirePacket } from './wire.ts';
 
 export type { RxOp } from './rx-parts.ts';
 
@@ -23,6 +23,8 @@ export class Receiver {
   readonly #unexpected: Incoming[] = [];
   readonly #windows = new Map<string, ReorderWindow<Incoming>>();
   readonly #longs = new Map<number, LongRecv>();
+  /** Receives being filled by a long-read, by receive id. */
+  readonly #readsActive = new Map<number, RxOp>();
   #nextRecvId = 1;
 
   constructor(core: EpCore) {
@@ -58,6 +60,8 @@ export class Receiver {
     for (const recv of this.#posted.splice(0)) rxError(this.#core, recv, null, EfaErr.CANCELED, 'endpoint closed', 0);
     for (const long of this.#longs.values()) rxError(this.#core, long.recv, long.msg, EfaErr.CANCELED, 'endpoint closed', 0);
     this.#longs.clear();
+    for (const recv of this.#readsActive.values()) rxError(this.#core, recv, null, EfaErr.CANCELED, 'endpoint closed', 0);
+    this.#readsActive.clear();
   }
 
   /** efa RTM packets (EAGER, MEDIUM, LONG_RTS) and SKIP: through the per-peer reorder window. */
@@ -94,13 +98,14 @@ export class Receiver {
     let msg = window.get(pkt.msgId);
     if (msg === undefined) {
       if (place === 'in-window') this.#core.count('arrivedAhead');
-      const long = pkt.type === PktType.LONG_RTS;
+      const long = pkt.type === PktType.LONG_RTS || pkt.type === PktType.LONG_READ_RTS;
+      const readKey = pkt.type === PktType.LONG_READ_RTS ? pkt.rkey : 0;
       // An eager message is this one packet, whose bytes nobody else holds: keep a view, stage no copy.
       const eager = pkt.type === PktType.EAGER;
       msg = {
         from, long, flags: pkt.flags, tag: pkt.tag, data: pkt.data, msgId: pkt.msgId, opId: pkt.opId,
         totalLen: pkt.totalLen, bytes: long ? null : eager ? pkt.payload : new Uint8Array(pkt.totalLen),
-        received: eager ? pkt.totalLen : 0, answered: false, offsets: new Set(eager ? [0] : []),
+        received: eager ? pkt.totalLen : 0, answered: false, offsets: new Set(eager ? [0] : []), readKey,
       };
       if (eager) {
         window.put(pkt.msgId, msg);
@@ -128,7 +133,7 @@ export class Receiver {
   onDirect(pkt: WirePacket, from: EndpointName): void {
     const msg: Incoming = {
       from, long: false, flags: pkt.flags, tag: 0n, data: pkt.data, msgId: 0, opId: pkt.opId,
-      totalLen: pkt.totalLen, bytes: pkt.payload, received: pkt.totalLen, answered: false, offsets: new Set(),
+      totalLen: pkt.totalLen, bytes: pkt.payload, received: pkt.totalLen, answered: false, offsets: new Set(), readKey: 0,
     };
     const index = this.#posted.findIndex((recv) => matches(recv, msg));
     if (index < 0) {
@@ -209,6 +214,10 @@ export class Receiver {
   }
 
   #consume(msg: Incoming, recv: RxOp): void {
+    if (msg.readKey !== 0) {
+      this.#read(msg, recv);
+      return;
+    }
     if (msg.long) {
       const long: LongRecv = { msg, recv, received: 0, grantedEnd: 0, offsets: new Set() };
       this.#longs.set(recv.id, long);
@@ -230,6 +239,25 @@ export class Receiver {
       if (long.grantedEnd > 0 && long.grantedEnd - long.received > (CTS_GRANTS_AHEAD - 1) * window) return;
       this.#grant(long);
     }
+  }
+
+  /** Long-read: pull the message from the sender's region into the receive buffer, then tell the sender. */
+  #read(msg: Incoming, recv: RxOp): void {
+    this.#core.count('longReads');
+    respond(this.#core, msg.from, msg, 'READING');
+    const placed = Math.min(recv.buf.length, msg.totalLen);
+    this.#readsActive.set(recv.id, recv);
+    this.#core.readInternal(msg.from, recv.buf.subarray(0, placed), msg.readKey, (ok, code) => {
+      if (!this.#readsActive.delete(recv.id)) return;
+      if (ok) {
+        this.#finish(recv, msg);
+        respond(this.#core, msg.from, msg, 'OK', false);
+        return;
+      }
+      rxError(this.#core, recv, msg, code ?? EfaErr.REMOTE_UNRESPONSIVE, 'reading the message from its sender failed', 0);
+      const answer = (RESP_CODES as readonly string[]).includes(code ?? '') ? (code as RespCode) : undefined;
+      if (answer !== undefined) respond(this.#core, msg.from, msg, answer, false);
+    });
   }
 
   #grant(long: LongRecv): void {

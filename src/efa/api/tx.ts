@@ -1,8 +1,9 @@
 // The sender half of an endpoint: operations, per-peer msg_id and send window (efa), packetising by protocol, and
 // turning transport outcomes and receiver responses into exactly one completion per operation.
 import { nameKey, type EndpointName } from './address.ts';
-import { BLANK, type EpCore } from './core.ts';
-import { EfaErr, EFA_MEDIUM_MSG_SIZE_MAX, FI_ADDR_UNSPEC, FI_MSG, FI_READ, FI_RMA, FI_SEND, FI_TAGGED, FI_WRITE } from './types.ts';
+import { BLANK, type EpCore, type PacketDone } from './core.ts';
+import { MRS_PER_ENDPOINT_MAX, type MemoryRegion } from './mr.ts';
+import { EfaErr, EFA_MEDIUM_MSG_SIZE_MAX, EFA_READ_MSG_SIZE_MIN, FI_ADDR_UNSPEC, FI_REMOTE_READ, FI_MSG, FI_READ, FI_RMA, FI_SEND, FI_TAGGED, FI_WRITE } from './types.ts';
 import { PktFlag, PktType, RESP_CODES, type WirePacket } from './wire.ts';
 
 const ID_SPACE = 0x1_0000_0000;
@@ -32,6 +33,10 @@ export interface TxOp {
   done: boolean;
   readBytes: number;
   lastProgressPs: number;
+  /** Long-read: the region the receiver reads this message from; closed when the operation ends. */
+  readRegion?: MemoryRegion;
+  /** Provider-internal operation (a long-read's read): reported here instead of the CQ. */
+  readonly onDone?: PacketDone;
 }
 
 interface PeerTx {
@@ -98,6 +103,10 @@ export class Sender {
         this.#progress(op);
       } else if (code === 'QUEUED') {
         op.parked = true;
+      } else if (code === 'READING') {
+        op.parked = false;
+        this.#progress(op);
+        this.#armTimer();
       } else if (code !== 'SKIPPED') {
         this.fail(op, code, `receiver answered ${code}`);
       }
@@ -153,8 +162,10 @@ export class Sender {
     if (op.done) return;
     op.done = true;
     this.#ops.delete(op.id);
+    op.readRegion?.close();
     this.#core.count(`txErr.${code}`);
-    this.#core.cq.pushError({ ...this.#entry(op), err: code, message, olen: 0 }, 'tx');
+    if (op.onDone !== undefined) op.onDone(false, code);
+    else this.#core.cq.pushError({ ...this.#entry(op), err: code, message, olen: 0 }, 'tx');
     this.#settleTimer();
   }
 
@@ -191,8 +202,19 @@ export class Sender {
       const len = op.buf.length;
       if (len <= this.#core.limits.eagerBytesMax) this.#sendData(op, PktType.EAGER, 0, len);
       else if (len <= EFA_MEDIUM_MSG_SIZE_MAX) this.#sendSegments(op, PktType.MEDIUM, 0, len, 0);
-      else this.#sendControl(op, PktType.LONG_RTS);
+      else if (len < EFA_READ_MSG_SIZE_MIN || !this.#offerForRead(op)) this.#sendControl(op, PktType.LONG_RTS);
     }
+  }
+
+  /** Long-read: exposes the message for the receiver to RDMA-read (false: no region free, use long-CTS). */
+  #offerForRead(op: TxOp): boolean {
+    if (this.#core.mr.count >= MRS_PER_ENDPOINT_MAX) return false;
+    const region = this.#core.mr.reg(op.buf, { access: FI_REMOTE_READ });
+    op.readRegion = region;
+    op.unacked += 1;
+    const fields = { ...this.#fields(op, PktType.LONG_READ_RTS), rkey: region.key, rOffset: 0 };
+    this.#core.send(op.peer, fields, (ok, code) => this.#packetDone(op, ok, code));
+    return true;
   }
 
   #transmit(op: TxOp): void {
@@ -274,7 +296,9 @@ export class Sender {
     if (op.done || op.unacked > 0 || !op.responded) return;
     op.done = true;
     this.#ops.delete(op.id);
-    this.#core.cq.push(this.#entry(op), 'tx');
+    op.readRegion?.close();
+    if (op.onDone !== undefined) op.onDone(true, undefined);
+    else this.#core.cq.push(this.#entry(op), 'tx');
     this.#settleTimer();
   }
 

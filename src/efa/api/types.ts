@@ -29,7 +29,7 @@ export type EndpointMode = 'efa' | 'efa-direct';
 export const EFA_RECVWIN_SIZE = 16;
 /** FI_EFA_INTER_MAX_MEDIUM_MESSAGE_SIZE: above this the efa protocol switches from medium to long-CTS. */
 export const EFA_MEDIUM_MSG_SIZE_MAX = 65536;
-/** FI_EFA_INTER_MIN_READ_MESSAGE_SIZE: the real provider's long-read threshold (not used: see protocol.ts). */
+/** FI_EFA_INTER_MIN_READ_MESSAGE_SIZE: from here the efa protocol uses long-read (the receiver RDMA-reads). */
 export const EFA_READ_MSG_SIZE_MIN = 1048576;
 
 /** Stable codes of error completions (`CqErrEntry.err`) and of typed post-time errors. */

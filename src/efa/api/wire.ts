@@ -26,9 +26,11 @@ export const PktType = {
   CTS: 10,
   /** efa long-CTS: data of a granted window; `rkey` echoes the receiver's id. */
   CTS_DATA: 11,
+  /** efa long-read (≥ 1 MiB): request to send; `rkey` names the sender's buffer, which the receiver RDMA-reads. */
+  LONG_READ_RTS: 12,
 } as const;
 export type PktTypeValue = (typeof PktType)[keyof typeof PktType];
-const PKT_TYPE_MAX = 11;
+const PKT_TYPE_MAX = 12;
 
 /** ORDERED (on RESP): the answer is about an efa msg_id, so it frees a slot of the sender's window. */
 export const PktFlag = { TAGGED: 1, CQ_DATA: 2, ORDERED: 4 } as const;
@@ -50,8 +52,16 @@ export const RESP_CODES = [
   'CANCELED',
   /** A long message's RTS was taken in order and waits for a receive (its CTS comes later). */
   'QUEUED',
+  /** A long-read message was matched in order; the receiver is now reading it. */
+  'READING',
 ] as const;
 export type RespCode = (typeof RESP_CODES)[number];
+
+/** Packets that carry an efa msg_id through the receiver's reorder window. */
+export function isOrderedType(type: number): boolean {
+  return type === PktType.EAGER || type === PktType.MEDIUM || type === PktType.LONG_RTS || type === PktType.LONG_READ_RTS
+    || type === PktType.SKIP;
+}
 
 export interface WirePacket {
   readonly type: PktTypeValue;
