@@ -183,6 +183,33 @@ describe('fabric: faults', () => {
     expect(fabric.stats().packetsDuplicated).toBe(1);
   });
 
+  it('schedule runs callbacks in time order, cancel stops one; run limits and random streams', () => {
+    const fabric = createFabric(DEFAULT_FABRIC_CONFIG);
+    const seen: number[] = [];
+    fabric.schedule(300, () => seen.push(3));
+    const cancel = fabric.schedule(200, () => seen.push(2));
+    fabric.schedule(100, () => seen.push(1));
+    fabric.schedule(300, () => seen.push(4));
+    cancel();
+    expect(fabric.run({ untilPs: 150 })).toBe(1);
+    expect(fabric.now).toBe(150);
+    fabric.run();
+    expect(seen).toEqual([1, 3, 4]);
+    const draws = (seed: number, name: string) => {
+      const r = createFabric({ ...DEFAULT_FABRIC_CONFIG, seed }).random(name);
+      return [r.next(), r.next(), ...r.bytes(5)];
+    };
+    expect(draws(1, 'a')).toEqual(draws(1, 'a'));
+    expect(draws(1, 'a')).not.toEqual(draws(1, 'b'));
+    expect(draws(1, 'a')).not.toEqual(draws(2, 'a'));
+    const r = fabric.random('x');
+    expect(fabric.random('x')).toBe(r);
+    for (let i = 0; i < 1000; i++) {
+      const v = r.next();
+      expect(v >= 0 && v < 1).toBe(true);
+    }
+  });
+
   it('bad input is a typed error', () => {
     const fabric = createFabric(DEFAULT_FABRIC_CONFIG);
     const code = (fn: () => void) => {

@@ -161,6 +161,23 @@ describe('SRD: loss recovery', () => {
     expect(stats.messagesFailed).toBe(1);
   });
 
+  it('after a work request is given up, the receiver window moves on and later messages to that peer complete', () => {
+    const w = world();
+    const hole = linkId(w.fabric, 'leaf1->h9');
+    w.fabric.fault(hole, 0, { kind: 'down' });
+    w.fabric.fault(hole, 14_000_000_000, { kind: 'up' });
+    post(w, 1, 9, 1, 30_000);
+    w.fabric.run({ untilPs: 15_000_000_000 });
+    expect(w.completions.get(1)).toMatchObject({ ok: false, code: 'REMOTE_UNRESPONSIVE' });
+    const payload = pattern(2, 100_000);
+    post(w, 1, 9, 2, 100_000, payload);
+    w.fabric.run();
+    expect(w.completions.get(2)?.ok).toBe(true);
+    expect(checkExactlyOnce(w, 1, 2, 100_000, payload)).toBeNull();
+    // The given-up message's packets never reached the receiver, so none of it was delivered.
+    expect(w.segments.has('1/1')).toBe(false);
+  });
+
   it('RNR / BAD_QP drop codes fail only their work request, without retry', () => {
     const w = world({}, (host) =>
       host === 9 ? { admit: (s) => (s.messageId === 2 ? 'RNR' : s.messageId === 3 ? 'BAD_QP' : 'OK') } : {},
