@@ -3,6 +3,7 @@
 import { nameKey, type EndpointName } from './address.ts';
 import { BLANK, type EpCore, type PacketDone } from './core.ts';
 import { MRS_PER_ENDPOINT_MAX, type MemoryRegion } from './mr.ts';
+import { ResponseWatch } from './tx-watch.ts';
 import { EfaErr, EFA_MEDIUM_MSG_SIZE_MAX, EFA_READ_MSG_SIZE_MIN, FI_ADDR_UNSPEC, FI_REMOTE_READ, FI_MSG, FI_READ, FI_RMA, FI_SEND, FI_TAGGED, FI_WRITE } from './types.ts';
 import { PktFlag, PktType, RESP_CODES, type WirePacket } from './wire.ts';
 
@@ -54,10 +55,11 @@ export class Sender {
   readonly #ops = new Map<number, TxOp>();
   readonly #peers = new Map<string, PeerTx>();
   #nextOpId = 1;
-  #cancelTimer: (() => void) | undefined;
+  readonly #watch: ResponseWatch;
 
   constructor(core: EpCore) {
     this.#core = core;
+    this.#watch = new ResponseWatch(core, this.#ops, (op) => this.#breakPeer(this.#peer(op.peer)));
   }
 
   get inFlight(): number {
@@ -106,7 +108,7 @@ export class Sender {
       } else if (code === 'READING') {
         op.parked = false;
         this.#progress(op);
-        this.#armTimer();
+        this.#watch.arm();
       } else if (code !== 'SKIPPED') {
         this.fail(op, code, `receiver answered ${code}`);
       }
@@ -130,7 +132,7 @@ export class Sender {
     }
     op.lastProgressPs = this.#core.now();
     op.parked = false;
-    this.#armTimer();
+    this.#watch.arm();
     // The first CTS shows the receiver took the msg_id in order: its window slot is free.
     const peer = this.#peers.get(nameKey(from));
     if (peer !== undefined && op.msgId !== undefined && peer.outstanding.delete(op.msgId)) this.#pump(peer);
@@ -166,7 +168,7 @@ export class Sender {
     this.#core.count(`txErr.${code}`);
     if (op.onDone !== undefined) op.onDone(false, code);
     else this.#core.cq.pushError({ ...this.#entry(op), err: code, message, olen: 0 }, 'tx');
-    this.#settleTimer();
+    this.#watch.settle();
   }
 
   #entry(op: TxOp): { op_context: unknown; flags: number; len: number; buf: Uint8Array; data: number; tag: bigint; src: number; atPs: number } {
@@ -220,7 +222,7 @@ export class Sender {
   #transmit(op: TxOp): void {
     op.transmitted = true;
     op.lastProgressPs = this.#core.now();
-    this.#armTimer();
+    this.#watch.arm();
   }
 
   #fields(op: TxOp, type: number) {
@@ -299,40 +301,6 @@ export class Sender {
     op.readRegion?.close();
     if (op.onDone !== undefined) op.onDone(true, undefined);
     else this.#core.cq.push(this.#entry(op), 'tx');
-    this.#settleTimer();
-  }
-
-  #armTimer(): void {
-    if (this.#cancelTimer !== undefined) return;
-    const periodPs = Math.max(1, Math.floor(this.#core.limits.responseTimeoutPs / 4));
-    this.#cancelTimer = this.#core.schedule(this.#core.now() + periodPs, () => {
-      this.#cancelTimer = undefined;
-      this.#sweep();
-    });
-  }
-
-  /** A response that never comes (peer gone between our packet's ack and its answer) must not hang the op. */
-  #sweep(): void {
-    const now = this.#core.now();
-    for (const op of [...this.#ops.values()]) {
-      if (!op.transmitted || op.done || op.parked) continue;
-      if (now - op.lastProgressPs >= this.#core.limits.responseTimeoutPs) {
-        this.#breakPeer(this.#peer(op.peer));
-      }
-    }
-    // Re-arm only while something awaits the network: parked and backlog-only ops must not keep the clock running.
-    for (const op of this.#ops.values()) {
-      if (op.transmitted && !op.done && !op.parked) {
-        this.#armTimer();
-        return;
-      }
-    }
-  }
-
-  #settleTimer(): void {
-    if (this.#ops.size === 0 && this.#cancelTimer !== undefined) {
-      this.#cancelTimer();
-      this.#cancelTimer = undefined;
-    }
+    this.#watch.settle();
   }
 }
