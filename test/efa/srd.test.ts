@@ -103,6 +103,21 @@ describe('SRD: loss recovery', () => {
     expect(done.completedPs - done.postedPs).toBeLessThan(idealPs(MB2) + 4 * SRD_CONSTANTS.RTO_MIN_PS);
   });
 
+  it('ablation: without reroute-on-retransmit a black-holed EV keeps eating its retransmissions', () => {
+    const run = (rerouteOnRetransmit: boolean) => {
+      const w = world({}, { rerouteOnRetransmit });
+      w.fabric.fault(linkId(w.fabric, 'spine3->leaf1'), 0, { kind: 'down' });
+      post(w, 1, 9, 1, 512 * 1024);
+      w.fabric.run();
+      return { done: w.completions.get(1)!, stats: w.transports[1]!.stats() };
+    };
+    const on = run(true);
+    const off = run(false);
+    expect(on.done.ok).toBe(true);
+    expect(off.done).toMatchObject({ ok: false, code: 'REMOTE_UNRESPONSIVE' });
+    expect(off.stats.timeouts).toBeGreaterThanOrEqual(8);
+  });
+
   it('random loss: the FIFO-gap detector finds most losses without timers; with it off, RTOs do', () => {
     const run = (pathGapDetector: boolean) => {
       const w = world({ seed: 3 }, { pathGapDetector });
@@ -194,6 +209,19 @@ describe('SRD: loss recovery', () => {
     expect(w.segments.has('1/2')).toBe(false);
     expect(w.segments.has('1/3')).toBe(false);
     expect(w.transports[1]!.stats().retransmissions).toBe(0);
+  });
+});
+
+describe('SRD: fat tree', () => {
+  it('k=8: cross-pod, same-pod and same-edge messages arrive exactly once', () => {
+    const w = world({ topology: { kind: 'fat-tree', k: 8 } });
+    const pairs = [[0, 127], [5, 20], [64, 65], [100, 3]] as const;
+    pairs.forEach(([src, dst], id) => post(w, src, dst, id, 200_000, pattern(id, 200_000)));
+    w.fabric.run();
+    pairs.forEach(([src], id) => {
+      expect(w.completions.get(id)?.ok).toBe(true);
+      expect(checkExactlyOnce(w, src, id, 200_000, pattern(id, 200_000))).toBeNull();
+    });
   });
 });
 

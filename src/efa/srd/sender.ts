@@ -95,8 +95,9 @@ export class SrdSender {
       const retx = this.#retx.first(retxLive);
       if (retx !== undefined) {
         if (this.inflightBytes > 0 && this.inflightBytes + retx.wire > this.cc.inflightCap) return;
-        const reroute = this.#s.rerouteOnRetransmit && this.#s.entropyValues > 1;
-        this.#transmit(retx, reroute ? retx.ev : -1);
+        // Reroute-on-retransmit: any EV but the one that lost it. The ablation resends on the same EV (same path).
+        if (this.#s.rerouteOnRetransmit) this.#transmit(retx, this.paths.pick(now, retx.ev));
+        else this.#transmit(retx, retx.ev);
         continue;
       }
       const msg = this.#pending.first(messageLive);
@@ -130,14 +131,13 @@ export class SrdSender {
       msg.nextOffset += length;
       msg.packetsMade++;
       this.#ring.insert(entry);
-      this.#transmit(entry, -1);
+      this.#transmit(entry, this.paths.pick(now, -1));
     }
   }
 
-  #transmit(entry: TxEntry, avoid: number): void {
+  #transmit(entry: TxEntry, ev: number): void {
     const s = this.#s;
     const now = s.fabric.now;
-    const ev = this.paths.pick(now, avoid);
     const pathSeq = this.paths.nextPathSeq[ev]!;
     this.paths.nextPathSeq[ev] = pathSeq + 1;
     entry.ev = ev;
