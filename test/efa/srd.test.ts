@@ -212,6 +212,33 @@ describe('SRD: loss recovery', () => {
   });
 });
 
+describe('SRD: hostile input on the wire', () => {
+  it('forged or malformed headers are counted and dropped, never delivered, never crash the run', () => {
+    const w = world();
+    const base = { src: 3, dst: 9, wireBytes: 200 };
+    const good = { t: 'srd-data', psn: 0, basePsn: 0, ev: 1, pathSeq: 0, txPs: 0, msgId: 1, offset: 0, length: 100, msgBytes: 100 };
+    const bad = [
+      { ...good, ev: 2 ** 40 },
+      { ...good, msgId: Number.NaN },
+      { ...good, psn: -1 },
+      { ...good, offset: 50 }, // offset + length beyond the message
+      { t: 'srd-ack', psn: 0, cumPsn: 0, ev: 1, pathSeq: 0, txPs: 0, drop: 7 },
+      'garbage',
+      null,
+    ];
+    for (const header of bad) w.fabric.send({ ...base, entropy: 1, kind: 'data', header });
+    w.fabric.send({ ...base, entropy: 1, kind: 'data', header: good, payload: new Uint8Array(99) }); // wrong length
+    w.fabric.send({ ...base, entropy: 1, kind: 'ack', header: { ...good } });
+    w.fabric.run();
+    expect(w.transports[9]!.stats().malformed).toBe(bad.length + 2);
+    expect(w.segments.size).toBe(0);
+    // An ACK for a PSN this host never sent is ignored.
+    w.fabric.send({ ...base, entropy: 1, kind: 'ack', header: { t: 'srd-ack', psn: 5, cumPsn: 9, ev: 1, pathSeq: 0, txPs: 0, drop: 0 } });
+    w.fabric.run();
+    expect(w.transports[9]!.stats().strayAcks).toBe(1);
+  });
+});
+
 describe('SRD: fat tree', () => {
   it('k=8: cross-pod, same-pod and same-edge messages arrive exactly once', () => {
     const w = world({ topology: { kind: 'fat-tree', k: 8 } });

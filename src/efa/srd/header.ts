@@ -32,8 +32,15 @@ export interface SrdAckHeader {
   readonly drop: number;
 }
 
+/** Entropy values fit the outer header's 16-bit field (our assumption; SRD uses at most 64 per context). */
+export const EV_FIELD_MAX = 0xffff;
+
 function isNonNegativeInt(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isEv(value: unknown): value is number {
+  return isNonNegativeInt(value) && value <= EV_FIELD_MAX;
 }
 
 export function isDataHeader(header: unknown): header is SrdDataHeader {
@@ -43,10 +50,11 @@ export function isDataHeader(header: unknown): header is SrdDataHeader {
     h.t === 'srd-data' &&
     isNonNegativeInt(h.psn) &&
     isNonNegativeInt(h.basePsn) &&
-    isNonNegativeInt(h.ev) &&
+    isEv(h.ev) &&
     isNonNegativeInt(h.pathSeq) &&
     isNonNegativeInt(h.txPs) &&
     typeof h.msgId === 'number' &&
+    Number.isSafeInteger(h.msgId) &&
     isNonNegativeInt(h.offset) &&
     isNonNegativeInt(h.length) &&
     isNonNegativeInt(h.msgBytes)
@@ -60,7 +68,7 @@ export function isAckHeader(header: unknown): header is SrdAckHeader {
     h.t === 'srd-ack' &&
     isNonNegativeInt(h.psn) &&
     isNonNegativeInt(h.cumPsn) &&
-    isNonNegativeInt(h.ev) &&
+    isEv(h.ev) &&
     isNonNegativeInt(h.pathSeq) &&
     isNonNegativeInt(h.txPs) &&
     (h.drop === DROP_OK || h.drop === DROP_RNR || h.drop === DROP_BAD_QP)
