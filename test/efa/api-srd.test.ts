@@ -161,3 +161,61 @@ describe('ring all-reduce over SRD with faults', () => {
     expect(once()).toEqual(once());
   });
 });
+
+describe('device admission (SRD admit hook)', () => {
+  function admitted(seed: number): World & { srd: () => Record<string, number> } {
+    const fabric = createFabric({ ...DEFAULT_FABRIC_CONFIG, seed });
+    const transports: ReturnType<typeof createSrdTransport>[] = [];
+    const domain: Domain = createDomain({
+      fabric,
+      transportFor: (host) => {
+        const t = createSrdTransport(fabric, host, { admit: (segment) => domain.admit(host, segment) });
+        transports.push(t);
+        return t;
+      },
+    });
+    const srd = (): Record<string, number> => {
+      const sum: Record<string, number> = {};
+      for (const t of transports) for (const [k, v] of Object.entries(t.stats())) sum[k] = (sum[k] ?? 0) + v;
+      return sum;
+    };
+    return { fabric, domain, srdStats: srd, srd };
+  }
+
+  it('RNR and BAD_QP come from the NIC: SRD drops the packet with that code and the sender fails', () => {
+    const w = admitted(4);
+    const a = w.domain.endpoint({ host: 0, mode: 'efa-direct' });
+    const b = w.domain.endpoint({ host: 9, mode: 'efa-direct' });
+    const toB = a.av.insert(b.getname());
+    a.send(Uint8Array.of(1), toB, 'no-recv');
+    w.fabric.run();
+    expect(a.cq.readerr()?.err).toBe('RNR');
+    expect(w.srd().droppedRnr).toBe(1);
+    expect(b.stats().rnr).toBeUndefined();
+    const buf = new Uint8Array(1);
+    b.recv(buf, FI_ADDR_UNSPEC);
+    a.send(Uint8Array.of(2), toB, 'ok');
+    w.fabric.run();
+    expect(readOk(a).map((e) => e.op_context)).toEqual(['ok']);
+    expect(buf[0]).toBe(2);
+    b.close();
+    a.send(Uint8Array.of(3), toB, 'closed');
+    w.fabric.run();
+    expect(a.cq.readerr()?.err).toBe('BAD_QP');
+    expect(w.srd().droppedBadQp).toBe(1);
+    expect(w.domain.stats().admitBadQp).toBe(1);
+  });
+
+  it('efa: more than a window of messages to a closed endpoint all fail BAD_QP, none hangs', () => {
+    const w = admitted(6);
+    const a = w.domain.endpoint({ host: 0, mode: 'efa' });
+    const b = w.domain.endpoint({ host: 9, mode: 'efa' });
+    const toB = a.av.insert(b.getname());
+    b.close();
+    for (let i = 0; i < 40; i++) a.send(Uint8Array.of(i), toB, i);
+    w.fabric.run();
+    const errors: string[] = [];
+    for (let e = a.cq.readerr(); e !== undefined; e = a.cq.readerr()) errors.push(e.err);
+    expect(errors).toEqual(Array(40).fill('BAD_QP'));
+  });
+});

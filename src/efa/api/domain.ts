@@ -17,9 +17,20 @@ export interface DomainOptions {
   readonly transportFor: (host: HostId) => Transport;
 }
 
+/** A NIC's verdict on an arriving segment before it ACKs (shape of SrdOptions['admit']'s result). */
+export type Admission = 'OK' | 'RNR' | 'BAD_QP';
+
 export interface Domain {
   readonly fabric: Fabric;
   endpoint(options: EndpointOptions): Endpoint;
+  /**
+   * Optional device-level receive check for transports that have one (SRD's `admit` hook): BAD_QP for a request
+   * to an endpoint that does not exist, RNR for an efa-direct send with no receive posted; the sender's transport
+   * then fails the message with that code. Wire it as
+   * `createSrdTransport(fabric, h, { admit: (s) => domain.admit(h, s) })`. Without it the same refusals come
+   * back as RESP packets.
+   */
+  admit(host: HostId, segment: DeliveredSegment): Admission;
   stats(): Readonly<Record<string, number>>;
 }
 
@@ -157,6 +168,27 @@ export function createDomain(options: DomainOptions): Domain {
     transmit(to, srcHost, resp, undefined);
   }
 
+  function admit(host: HostId, segment: DeliveredSegment): Admission {
+    const { payload } = segment;
+    // Only a packet's first segment carries the header; anything odd is left to the strict decoder.
+    if (segment.offset !== 0 || payload === undefined || payload.length < WIRE_HEADER_BYTES) return 'OK';
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const type = view.getUint8(1);
+    const request = isOrderedType(type) || type === PktType.DIRECT_SEND || type === PktType.WRITE
+      || type === PktType.READ_REQ;
+    if (!request) return 'OK';
+    const endpoint = nics.get(host)?.endpoints.get(view.getUint16(4, true));
+    if (endpoint === undefined || endpoint.closed || endpoint.connid !== view.getUint32(8, true)) {
+      count('admitBadQp');
+      return 'BAD_QP';
+    }
+    if (type !== PktType.DIRECT_SEND || endpoint.mode !== 'efa-direct') return 'OK';
+    const from = { host: segment.src, qpn: view.getUint16(6, true), connid: view.getUint32(12, true) };
+    if (endpoint.admitsDirectSend(from)) return 'OK';
+    count('admitRnr');
+    return 'RNR';
+  }
+
   function resolveLimits(options: EndpointOptions): ResolvedLimits {
     const pick = (name: keyof typeof ENDPOINT_DEFAULTS, max: number): number => {
       const value = (options as unknown as Record<string, unknown>)[name] ?? ENDPOINT_DEFAULTS[name];
@@ -222,6 +254,7 @@ export function createDomain(options: DomainOptions): Domain {
       host.endpoints.set(qpn, endpoint);
       return endpoint;
     },
+    admit,
     stats(): Readonly<Record<string, number>> {
       return Object.fromEntries([...counters].sort(([a], [b]) => (a < b ? -1 : 1)));
     },

@@ -173,6 +173,11 @@ export class Endpoint {
     }
   }
 
+  /** efa-direct admission (the NIC's receive check before it ACKs): would a send from `from` find a receive? */
+  admitsDirectSend(from: EndpointName): boolean {
+    return !this.#closed && this.mode === 'efa-direct' && this.#rx.hasReceiveFor(from);
+  }
+
   /** A packet for this endpoint that did not decode: counted and reported, never acted on. */
   reportMalformed(reason: string): void {
     if (this.#closed) return;

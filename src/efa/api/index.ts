@@ -30,7 +30,7 @@ export { CompletionQueue } from './cq.ts';
 export { type MemoryRegion, MRS_PER_ENDPOINT_MAX } from './mr.ts';
 export { ReorderWindow, type WindowPlace } from './reorder.ts';
 export { Endpoint } from './endpoint.ts';
-export { createDomain, type Domain, type DomainOptions } from './domain.ts';
+export { createDomain, type Admission, type Domain, type DomainOptions } from './domain.ts';
 // The endpoint layer's own packet format, for taps and tests (names prefixed: the folder entry re-exports everything).
 export {
   WIRE_HEADER_BYTES as ENDPOINT_HEADER_BYTES, PktType as EndpointPktType, PktFlag as EndpointPktFlag,

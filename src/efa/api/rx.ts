@@ -129,6 +129,11 @@ export class Receiver {
     this.#drain(window);
   }
 
+  /** efa-direct device admission: is a receive posted that a send from `from` would take? */
+  hasReceiveFor(from: EndpointName): boolean {
+    return this.#posted.some((recv) => !recv.tagged && (recv.from === undefined || nameKey(recv.from) === nameKey(from)));
+  }
+
   /** efa-direct: the device hands a send to the first posted receive, or answers RNR. No ordering. */
   onDirect(pkt: WirePacket, from: EndpointName): void {
     const msg: Incoming = {

@@ -270,7 +270,14 @@ export class Sender {
     if (op.done) return;
     if (!ok) {
       this.fail(op, code ?? EfaErr.REMOTE_UNRESPONSIVE, `transport gave up on a packet (${code ?? 'no code'})`);
-      if (op.msgId !== undefined) this.#sendSkip(op);
+      if (op.msgId === undefined) return;
+      if (code !== EfaErr.BAD_QP) {
+        this.#sendSkip(op);
+        return;
+      }
+      // BAD_QP from the device: the endpoint is gone, there is no window to keep moving; free the slot.
+      const peer = this.#peer(op.peer);
+      if (peer.outstanding.delete(op.msgId)) this.#pump(peer);
       return;
     }
     this.#progress(op);
