@@ -259,4 +259,26 @@ describe('fabric: k-ary fat tree', () => {
     fabric.run();
     expect(got).toBe(16);
   });
+
+  it('convergence in a fat tree avoids a dead core link and a dead downlink into the destination pod', () => {
+    const fabric = createFabric({ ...DEFAULT_FABRIC_CONFIG, topology: { kind: 'fat-tree', k: 4 } });
+    const names = fabric.links().map((l) => l.name);
+    const deadCore = fabric.route(0, 15, 0)[2]!; // agg -> core
+    const deadDown = fabric.route(0, 15, 1)[4]!; // agg -> edge in the destination pod
+    fabric.routingConverge(deadCore, 0, 1000);
+    fabric.routingConverge(deadDown, 0, 1000);
+    fabric.run();
+    let got = 0;
+    fabric.attach(15, () => got++);
+    for (let ev = 0; ev < 64; ev++) {
+      const path = fabric.route(0, 15, ev);
+      expect(path).toHaveLength(6);
+      expect(path).not.toContain(deadCore);
+      expect(path).not.toContain(deadDown);
+      for (let i = 1; i < path.length; i++) expect(names[path[i]!]!.split('->')[0]).toBe(names[path[i - 1]!]!.split('->')[1]);
+      fabric.send(packet(0, 15, ev));
+    }
+    fabric.run();
+    expect(got).toBe(64);
+  });
 });
