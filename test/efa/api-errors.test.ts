@@ -217,6 +217,16 @@ describe('robustness', () => {
     expect(Buffer.from(l).equals(Buffer.from(long))).toBe(true);
     expect(b.stats().dropDuplicateSegment).toBeGreaterThan(0);
     expect(b.stats().recvPosted).toBe(1);
+    // RDMA read data duplicated too: the read completes once, with the right bytes.
+    const region = pattern(50_000, 9);
+    const mr = b.mr.reg(region);
+    const back = new Uint8Array(50_000);
+    a.cq.read(10);
+    a.read(back, aToB, 0, mr.key, 'read');
+    fabric.run();
+    expect(a.cq.read(10).map((e) => e.op_context)).toEqual(['read']);
+    expect(Buffer.from(back).equals(Buffer.from(region))).toBe(true);
+    expect(a.stats().dropDuplicateSegment).toBeGreaterThan(0);
   });
 });
 

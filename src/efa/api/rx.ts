@@ -89,7 +89,8 @@ export class Receiver {
     }
     if (place === 'beyond') {
       this.#core.count('recvWindowOverflow');
-      window.skip(pkt.msgId);
+      // A full skip set means a sender far outside the protocol: that peer's window then stalls (counted).
+      if (!window.skip(pkt.msgId)) this.#core.count('skipSetFull');
       rxUnsolicited(this.#core, from, EfaErr.RECV_WINDOW_OVERFLOW,
         `msg_id ${pkt.msgId} is ${window.size} or more ahead of ${window.expected}`);
       respond(this.#core, from, pkt, 'RECV_WINDOW_OVERFLOW');
@@ -207,7 +208,7 @@ export class Receiver {
     }
     if (this.#unexpected.length < this.#core.limits.unexpectedMsgsMax) {
       this.#unexpected.push(msg);
-      this.#core.count('unexpected');
+      this.#core.count('unexpectedQueued');
       // Eager/medium data is now in the provider's buffer: the send is complete. A long message is told it is
       // queued, which frees its window slot and tells the sender the peer is alive while it waits for a receive.
       msg.answered = !msg.long;

@@ -36,6 +36,8 @@ export interface TxOp {
   lastProgressPs: number;
   /** Long-read: the region the receiver reads this message from; closed when the operation ends. */
   readRegion?: MemoryRegion;
+  /** Read data offsets received (a duplicated packet must not count twice). */
+  readOffsets?: Set<number>;
   /** Provider-internal operation (a long-read's read): reported here instead of the CQ. */
   readonly onDone?: PacketDone;
 }
@@ -148,6 +150,12 @@ export class Sender {
       this.#core.count('readRespUnmatched');
       return;
     }
+    op.readOffsets ??= new Set();
+    if (op.readOffsets.has(pkt.segOffset)) {
+      this.#core.count('dropDuplicateSegment');
+      return;
+    }
+    op.readOffsets.add(pkt.segOffset);
     op.buf.set(pkt.payload, pkt.segOffset);
     op.readBytes += pkt.payload.length;
     if (op.readBytes >= op.buf.length) op.responded = true;
