@@ -32,6 +32,7 @@ export class Des {
   #handlers: DesHandler[] = [];
   /** Tombstones: cancelled events stay in the heap and are skipped when they surface (no O(n) search). */
   #cancelled = new Set<number>();
+  #running = false;
 
   get now(): number {
     return this.#now;
@@ -79,6 +80,17 @@ export class Des {
     const eventsMax = limits.eventsMax ?? Number.POSITIVE_INFINITY;
     assert(untilPs >= this.#now, `run until ${untilPs} is before now ${this.#now}`);
     assert(eventsMax >= 0, 'eventsMax must be ≥ 0');
+    // A handler that runs the kernel would pop events out from under the outer loop's clock.
+    assert(!this.#running, 'Des.run called from inside an event handler');
+    this.#running = true;
+    try {
+      return this.#loop(untilPs, eventsMax);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #loop(untilPs: number, eventsMax: number): number {
     const handlers = this.#handlers;
     const cancelled = this.#cancelled;
     let ran = 0;

@@ -45,6 +45,24 @@ describe('Des (fast event kernel)', () => {
     expect(() => des.at(1000.5, h)).toThrow(/assertion/);
   });
 
+  it('refuses to run from inside a handler, and stays usable after', () => {
+    const des = new Des();
+    let error: unknown;
+    const h = des.register(() => {
+      try {
+        des.run();
+      } catch (e) {
+        error = e;
+      }
+    });
+    des.at(5, h);
+    des.at(6, h);
+    expect(des.run()).toBe(2);
+    expect(String(error)).toMatch(/inside an event handler/);
+    des.at(7, h);
+    expect(des.run()).toBe(1);
+  });
+
   it('grows past its initial capacity and keeps order', () => {
     const des = new Des();
     let last = -1;
