@@ -36,6 +36,7 @@ const HOSTS_MAX = 1024;
 export const EVENTS_PER_RUN_MAX = 60_000_000;
 const PROGRESS_EVERY_EVENTS = 2_000_000;
 const RUN_CHUNK_EVENTS = 50_000;
+const RUN_STEP_PS = 20_000_000; // 20 µs
 
 export function fabricConfig(seed: number, topology: TopologySpec = DEFAULT_FABRIC_CONFIG.topology, overrides: Partial<FabricConfig> = {}): FabricConfig {
   return { ...DEFAULT_FABRIC_CONFIG, ...overrides, topology, seed };
@@ -100,10 +101,19 @@ export function idealPs(fabric: Fabric, bytes: number, rttPs: Ps): Ps {
 export function runUntil(fabric: Fabric, done: () => boolean, untilPs: Ps, label: string, onProgress?: (line: string) => void): number {
   let events = 0;
   let nextProgress = PROGRESS_EVERY_EVENTS;
+  // Short virtual-time steps so `done()` is seen soon after it holds (transports keep timers that would otherwise
+  // carry the clock far past the end); a step that finds nothing to do doubles, so idle stretches cost little.
+  let stepPs = RUN_STEP_PS;
   while (!done() && fabric.now < untilPs) {
-    const ran = fabric.run({ untilPs, eventsMax: RUN_CHUNK_EVENTS });
+    const stepEndPs = Math.min(untilPs, fabric.now + stepPs);
+    const ran = fabric.run({ untilPs: stepEndPs, eventsMax: RUN_CHUNK_EVENTS });
     events += ran;
-    if (ran === 0) break;
+    if (ran === 0) {
+      if (stepEndPs >= untilPs) break;
+      stepPs *= 2;
+      continue;
+    }
+    stepPs = RUN_STEP_PS;
     if (events >= nextProgress) {
       onProgress?.(`${label}: ${(fabric.now / 1e9).toFixed(3)} ms virtual, ${(events / 1e6).toFixed(1)} M events`);
       nextProgress += PROGRESS_EVERY_EVENTS;
