@@ -7,3 +7,23 @@ export * from './baselines/index.ts';
 export * from './secure/index.ts';
 export * from './api/index.ts';
 export * from './collective/index.ts';
+export {
+  runExperiment,
+  runE1,
+  runE2,
+  runE3,
+  runE4,
+  E1_SIZING,
+  E2_SIZING,
+  E3_SIZING,
+  E4_SIZING,
+  EXPERIMENT_IDS,
+  TRANSPORT_KINDS,
+  experimentSvg,
+  checkSvg,
+  type ExperimentId,
+  type ExperimentOptions,
+  type ExperimentResult,
+  type ExperimentSeries,
+  type Metrics as ExperimentMetrics,
+} from './experiments/index.ts';
