@@ -34,6 +34,7 @@ export function runE1(options: ExperimentOptions, sizing: E1Sizing = E1_SIZING):
   let droppedQueue = 0;
   let idealFctPs = 0;
   let unloadedPs = 0;
+  const digests: string[] = [];
   for (let r = 0; r < sizing.rounds; r++) {
     const label = `E1 ${options.transport} round ${r + 1}/${sizing.rounds}`;
     const world = buildWorld(fabricConfig(options.seed * 16 + r), options);
@@ -60,6 +61,7 @@ export function runE1(options: ExperimentOptions, sizing: E1Sizing = E1_SIZING):
     maxQueueBytes = Math.max(maxQueueBytes, stats.maxQueueBytes);
     droppedQueue += stats.packetsDroppedQueue;
     virtualPs += fabric.now;
+    digests.push(fabric.digest());
   }
   const unloadedUs = unloadedPs / PS_PER_US;
   const metrics = {
@@ -79,5 +81,5 @@ export function runE1(options: ExperimentOptions, sizing: E1Sizing = E1_SIZING):
     maxQueueKiB: round(maxQueueBytes / 1024, 1),
     packetsDroppedQueue: droppedQueue,
   };
-  return { experiment: 'E1', transport: options.transport, encrypt: options.encrypt, seed: options.seed, metrics, series: { samples: fctOverIdeal, messageLatencyUs }, events, virtualPs };
+  return { experiment: 'E1', transport: options.transport, encrypt: options.encrypt, seed: options.seed, metrics, series: { samples: fctOverIdeal, messageLatencyUs }, events, virtualPs, digest: digests.join('.') };
 }

@@ -114,6 +114,7 @@ export function runE2(options: ExperimentOptions, sizing: E2Sizing = E2_SIZING):
     series: { goodputGbps: recovery.series },
     events,
     virtualPs: fabric.now,
+    digest: fabric.digest(),
   };
 }
 

@@ -30,6 +30,7 @@ interface Part {
   readonly events: number;
   readonly virtualPs: number;
   readonly retransmissions: number;
+  readonly digest: string;
 }
 
 export function runE3(options: ExperimentOptions, sizing: E3Sizing = E3_SIZING): ExperimentResult {
@@ -58,6 +59,7 @@ export function runE3(options: ExperimentOptions, sizing: E3Sizing = E3_SIZING):
     series: { samples: latencies },
     events: single.events + parallel.events,
     virtualPs: single.virtualPs + parallel.virtualPs,
+    digest: `${single.digest}.${parallel.digest}`,
   };
 }
 
@@ -88,6 +90,7 @@ function runPart(options: ExperimentOptions, sizing: E3Sizing, index: number, na
     events,
     virtualPs: fabric.now,
     retransmissions,
+    digest: fabric.digest(),
   };
 }
 

@@ -26,6 +26,7 @@ export function runE4(options: ExperimentOptions, sizing: E4Sizing = E4_SIZING):
   let events = 0;
   let virtualPs = 0;
   let errors = 0;
+  const digests: string[] = [];
   const hostsPerLeaf = E4_TOPOLOGY.kind === 'leaf-spine' ? E4_TOPOLOGY.hostsPerLeaf : 0;
   sizing.senderCounts.forEach((n, index) => {
     const world = buildWorld(fabricConfig(options.seed * 16 + index, E4_TOPOLOGY), options);
@@ -60,6 +61,7 @@ export function runE4(options: ExperimentOptions, sizing: E4Sizing = E4_SIZING):
       appErrors: failed,
     };
     virtualPs += fabric.now;
+    digests.push(fabric.digest());
   });
   const values = Object.values(byN);
   const metrics = {
@@ -69,5 +71,5 @@ export function runE4(options: ExperimentOptions, sizing: E4Sizing = E4_SIZING):
     appErrors: errors,
     byN,
   };
-  return { experiment: 'E4', transport: options.transport, encrypt: options.encrypt, seed: options.seed, metrics, series: {}, events, virtualPs };
+  return { experiment: 'E4', transport: options.transport, encrypt: options.encrypt, seed: options.seed, metrics, series: {}, events, virtualPs, digest: digests.join('.') };
 }

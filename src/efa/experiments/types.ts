@@ -29,4 +29,6 @@ export interface ExperimentResult {
   /** Simulated events and virtual time of the whole run (the bench's numerator). */
   readonly events: number;
   readonly virtualPs: number;
+  /** The fabrics' packet-trace digests, joined: the same seed and options give the same string. */
+  readonly digest: string;
 }

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { checkSvg, experimentSvg, runExperiment, type ExperimentId, type ExperimentResult, type TransportKind } from '../../src/efa/index.ts';
+import { jainIndex, percentile } from '../../src/efa/experiments/index.ts';
+import { isEmuError } from '../../src/errors.ts';
+
+// research/efa-srd.md §6 bars, asserted at seed 1 with encryption on. The tests use the secure link's accounted
+// crypto ('model': same wire bytes, same checks, no AES call); a test below shows it gives the same numbers as 'real'.
+const SEED = 1;
+const cache = new Map<string, ExperimentResult>();
+function run(id: ExperimentId, transport: TransportKind, encrypt = true, crypto: 'real' | 'model' = 'model'): ExperimentResult {
+  const key = `${id}/${transport}/${encrypt}/${crypto}`;
+  let result = cache.get(key);
+  if (result === undefined) {
+    result = runExperiment(id, { seed: SEED, transport, encrypt, crypto });
+    cache.set(key, result);
+  }
+  return result;
+}
+const n = (r: ExperimentResult, name: string): number => {
+  const v = r.metrics[name];
+  if (typeof v !== 'number') throw new Error(`metric ${name} missing`);
+  return v;
+};
+
+describe('E1 ECMP collisions vs spraying', () => {
+  it('SRD: median FCT ≤ 1.2 × ideal and its worst flow beats the TCP-like mean', () => {
+    const srd = run('E1', 'srd');
+    const tcp = run('E1', 'tcp-1ms');
+    expect(n(srd, 'flows')).toBe(32);
+    expect(n(srd, 'fctP50OverIdeal')).toBeLessThanOrEqual(1.2);
+    expect(n(srd, 'fctMaxOverIdeal')).toBeLessThan(n(tcp, 'fctMeanOverIdeal'));
+    expect(n(srd, 'appErrors')).toBe(0);
+    // The single-path collision penalty is there (otherwise the ECMP model would be wrong, research §6 E1).
+    expect(n(tcp, 'fctMaxOverIdeal')).toBeGreaterThan(2);
+    expect(n(srd, 'msgLatencyP999Us')).toBeGreaterThan(n(srd, 'msgLatencyP50Us'));
+  });
+});
+
+describe('E2 spine uplink black hole', () => {
+  it('SRD: no application error, send order kept, goodput back within 200 µs', () => {
+    const srd = run('E2', 'srd');
+    expect(n(srd, 'packetsDroppedFault')).toBeGreaterThan(0); // the failure really took packets
+    expect(n(srd, 'appErrors')).toBe(0);
+    expect(n(srd, 'sasWindowOverflows')).toBe(0);
+    expect(n(srd, 'messagesReleasedInOrder')).toBe(n(srd, 'messagesPosted'));
+    expect(n(srd, 'recoveryUs')).toBeLessThanOrEqual(200);
+  });
+
+  it('the single-path baseline stalls until routing converges (≥ 50 ms); with RTO_min 200 ms until its timer', () => {
+    const tcp1 = run('E2', 'tcp-1ms');
+    expect(n(tcp1, 'stallUsMax')).toBeGreaterThanOrEqual(50_000);
+    expect(n(tcp1, 'recoveryUs')).toBeGreaterThanOrEqual(50_000);
+    const tcp = run('E2', 'tcp');
+    expect(n(tcp, 'recoveryUs')).toBeGreaterThanOrEqual(200_000);
+  });
+});
+
+describe('E3 goodput and tail under 1% loss', () => {
+  it('SRD keeps ≥ 95% of line rate on one connection; baselines do worse and their p99.9 is reported', () => {
+    const srd = run('E3', 'srd');
+    expect(n(srd, 'goodputFractionSingle')).toBeGreaterThanOrEqual(0.95);
+    for (const kind of ['tcp', 'tcp-1ms', 'gbn'] as const) {
+      const base = run('E3', kind);
+      expect(n(base, 'goodputFractionSingle')).toBeLessThan(n(srd, 'goodputFractionSingle'));
+      expect(Number.isFinite(n(base, 'latencyP999Us'))).toBe(true);
+      expect(n(base, 'latencyP999Us')).toBeGreaterThan(n(srd, 'latencyP999Us'));
+    }
+  });
+
+  // Bar not met yet (reported, not weakened): 8 parallel SRD connections reach 0.80 of line rate at seed 1 (0.87 even
+  // without loss: one connection's rate is cut to ~53 Gb/s and stays there). `it.fails` turns red once SRD meets it.
+  it.fails('SRD goodput ≥ 95% of line rate with 8 parallel connections too (the goodputFraction bar)', () => {
+    expect(n(run('E3', 'srd'), 'goodputFraction')).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('E4 incast', () => {
+  it('single-path TCP with RTO_min 200 ms collapses (≥ 30 × ideal at some N); SRD finishes every N without error', () => {
+    expect(n(run('E4', 'tcp'), 'completionOverIdealMax')).toBeGreaterThanOrEqual(30);
+    const srd = run('E4', 'srd');
+    expect(n(srd, 'appErrors')).toBe(0);
+    expect(Object.keys(srd.metrics['byN'] as object)).toEqual(['8', '32', '64']);
+  });
+
+  // Bar not met yet (reported): at seed 1 SRD completes within 1.18 × ideal but Jain's index is 0.78 at N = 64, with
+  // 60% of bytes retransmitted (research expects < 1%). `it.fails` turns red once SRD meets it.
+  it.fails('SRD: completion ≤ 1.3 × ideal and Jain ≥ 0.95 at every N', () => {
+    const srd = run('E4', 'srd');
+    expect(n(srd, 'completionOverIdealMax')).toBeLessThanOrEqual(1.3);
+    expect(n(srd, 'jainFairnessMin')).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('encryption', () => {
+  it('on vs off: E1 and E2 headline results differ by < 1% in virtual time', () => {
+    for (const [id, names] of [
+      ['E1', ['fctP50OverIdeal', 'fctMeanOverIdeal', 'fctMaxOverIdeal']],
+      ['E2', ['recoveryUs', 'goodputDipFraction']],
+    ] as const) {
+      const on = run(id, 'srd');
+      const off = run(id, 'srd', false);
+      for (const name of names) expect(Math.abs(n(on, name) / n(off, name) - 1)).toBeLessThan(0.01);
+    }
+  });
+
+  it("'real' AES-GCM and the accounted 'model' give identical virtual-time results", () => {
+    const real = run('E2', 'srd', true, 'real');
+    const model = run('E2', 'srd', true, 'model');
+    expect(real.metrics).toEqual(model.metrics);
+    expect(real.digest).toBe(model.digest);
+    // And encryption is really on: without it the packets are 32 B shorter, so the packet trace differs.
+    expect(run('E2', 'srd', false).digest).not.toBe(real.digest);
+  });
+});
+
+describe('determinism and input checks', () => {
+  it('the same seed gives the same numbers; another seed does not', () => {
+    const a = runExperiment('E3', { seed: 7, transport: 'gbn', encrypt: false });
+    const b = runExperiment('E3', { seed: 7, transport: 'gbn', encrypt: false });
+    const c = runExperiment('E3', { seed: 8, transport: 'gbn', encrypt: false });
+    expect(a.metrics).toEqual(b.metrics);
+    expect(a.digest).toBe(b.digest);
+    expect(c.metrics).not.toEqual(a.metrics);
+  });
+
+  it('unknown experiments and bad seeds are typed errors', () => {
+    expect(() => runExperiment('E9' as ExperimentId, { seed: 1, transport: 'srd', encrypt: false })).toThrow(expect.objectContaining({ code: 'EFA_EXPERIMENT_UNKNOWN' }));
+    try {
+      runExperiment('E1', { seed: -1, transport: 'srd', encrypt: false });
+      expect.unreachable();
+    } catch (error) {
+      expect(isEmuError(error, 'EFA_EXPERIMENT_BAD_SEED')).toBe(true);
+    }
+  });
+
+  it('statistics: Jain is 1 for equal shares and 1/n for one taker; nearest-rank percentiles', () => {
+    expect(jainIndex([3, 3, 3, 3])).toBe(1);
+    expect(jainIndex([4, 0, 0, 0])).toBe(0.25);
+    expect(percentile([5, 1, 4, 2, 3], 0.5)).toBe(3);
+    expect(percentile([5, 1, 4, 2, 3], 1)).toBe(5);
+    expect(percentile(Array.from({ length: 1000 }, (_, i) => i + 1), 0.999)).toBe(999);
+  });
+});
+
+describe('pictures', () => {
+  it('E1 and E3 draw one CDF path per transport per panel; the document is well-formed SVG', () => {
+    const e1 = experimentSvg([run('E1', 'srd'), run('E1', 'tcp-1ms')]);
+    const check = checkSvg(e1);
+    expect(check.root).toBe('svg');
+    expect(check.elements['path']).toBe(4); // 2 panels × 2 series
+    expect(e1).toContain('FCT / ideal');
+    expect(e1).toContain('fraction ≤ x');
+    const e3 = experimentSvg([run('E3', 'srd'), run('E3', 'tcp'), run('E3', 'tcp-1ms'), run('E3', 'gbn')]);
+    expect(checkSvg(e3).elements['path']).toBe(4);
+    expect(e3).toContain('latency (µs, log scale)');
+  });
+
+  it('E2 draws goodput over time, E4 completion and fairness per N, with legends', () => {
+    const e2 = experimentSvg([run('E2', 'srd'), run('E2', 'tcp-1ms')]);
+    expect(checkSvg(e2).elements['path']).toBe(2);
+    expect(e2).toMatch(/srd \(enc\) recovery \d+ µs/);
+    expect(e2).toContain('goodput (Gb/s)');
+    const e4 = experimentSvg([run('E4', 'srd'), run('E4', 'tcp')]);
+    expect(checkSvg(e4).elements['path']).toBe(4);
+    expect(e4).toContain("Jain's index");
+    expect(() => experimentSvg([run('E4', 'srd'), run('E2', 'srd')])).toThrow(/different experiments/);
+  });
+
+  it('the XML check refuses what is not well-formed', () => {
+    const ok = '<svg xmlns="http://www.w3.org/2000/svg"><g><path d="M0,0"/></g><text>a &amp; b</text></svg>';
+    expect(checkSvg(ok).elements).toEqual({ svg: 1, g: 1, path: 1, text: 1 });
+    for (const bad of [
+      '<svg><g></svg>',
+      '<svg><g></h></g></svg>',
+      '<svg><text>a & b</text></svg>',
+      '<svg><path d="1" d="2"/></svg>',
+      '<svg></svg><svg></svg>',
+      '<svg><path d=1/></svg>',
+      '<html></html>',
+      'text<svg></svg>',
+      '<svg>',
+    ]) {
+      expect(() => checkSvg(bad), bad).toThrow(expect.objectContaining({ code: 'SVG_MALFORMED' }));
+    }
+  });
+});
