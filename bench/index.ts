@@ -1,5 +1,6 @@
 import { benchAttestationIssue, benchAttestationVerify } from './attestation.ts';
 import { benchInferenceConfidentialVsPlain } from './inference.ts';
+import { benchFabricEvents, benchFabricPermutation128 } from './fabric.ts';
 import { benchKmsAttestedDecrypt } from './kms.ts';
 import { benchScenarioRate } from './scenario.ts';
 import { benchSwarmRate } from './swarm.ts';
@@ -16,5 +17,7 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (b
   { name: 'swarm-rate', run: benchSwarmRate },
   { name: 'weight-load-confidential', run: benchWeightLoadConfidential },
   { name: 'weight-load-rss-overhead', run: benchWeightLoadRssOverhead },
+  { name: 'fabric-events', run: benchFabricEvents },
+  { name: 'fabric-permutation-128', run: benchFabricPermutation128 },
   { name: 'inference-confidential-vs-plain', run: benchInferenceConfidentialVsPlain },
 ];

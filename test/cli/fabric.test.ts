@@ -35,6 +35,16 @@ describe('nitro-emu fabric experiment', () => {
     for (const kind of ['srd', 'tcp', 'tcp-1ms', 'gbn']) expect(svg).toContain(`${kind} goodput`);
   });
 
+  it('the fabric benchmarks are registered and the 128-host permutation runs to completion', async () => {
+    const run = await cli(['bench', '--only', 'fabric-permutation-128', '--budget-ms', '100', '--json']);
+    expect(run.code).toBe(0);
+    const [result] = JSON.parse(run.stdout);
+    expect(result.name).toBe('fabric-permutation-128');
+    expect(result.unit).toBe('events/s');
+    expect(result.value).toBeGreaterThan(0);
+    expect(result.ratio).toBeCloseTo(result.value / result.ceiling, 2);
+  }, 30_000);
+
   it('bad arguments exit 2 with a clear message', async () => {
     for (const [argv, message] of [
       [['fabric'], /fabric experiment/],
