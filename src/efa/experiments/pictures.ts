@@ -14,8 +14,8 @@ export function experimentSvg(results: readonly ExperimentResult[]): string {
   switch (first.experiment) {
     case 'E1':
       return figure(`E1 ECMP collisions vs spraying — 8→8 permutation, 2 MiB flows (${seedNote})`, [
-        cdfPanel('Flow completion time CDF', 'FCT / ideal (log scale)', results.map((r) => ({ name: `${tag(r)} p50 ${num(r, 'fctP50OverIdeal')}×`, values: r.series.samples ?? [] }))),
-        cdfPanel('64 KiB message latency CDF (closed loop)', 'latency (µs, log scale)', results.map((r) => ({ name: `${tag(r)} p99.9 ${num(r, 'msgLatencyP999Us')} µs`, values: r.series.messageLatencyUs ?? [] }))),
+        cdfPanel('Flow completion time CDF', 'FCT / ideal (log scale)', results.map((r) => ({ name: `${tag(r)} p50 ${short(r, 'fctP50OverIdeal')}×`, values: r.series.samples ?? [] }))),
+        cdfPanel('64 KiB message latency CDF (closed loop)', 'latency (µs, log scale)', results.map((r) => ({ name: `${tag(r)} p99.9 ${short(r, 'msgLatencyP999Us')} µs`, values: r.series.messageLatencyUs ?? [] }))),
       ]);
     case 'E2':
       return figure(`E2 spine uplink black hole at t = 0, routing converges at +50 ms (${seedNote})`, [
@@ -24,7 +24,7 @@ export function experimentSvg(results: readonly ExperimentResult[]): string {
           xLabel: 'time since the failure (µs)',
           yLabel: 'goodput (Gb/s)',
           yMin: 0,
-          series: results.map((r) => ({ name: `${tag(r)} recovery ${num(r, 'recoveryUs')} µs`, points: r.series.goodputGbps ?? [] })),
+          series: results.map((r) => ({ name: `${tag(r)} recovery ${short(r, 'recoveryUs')} µs`, points: r.series.goodputGbps ?? [] })),
         },
       ]);
     case 'E3':
@@ -33,8 +33,8 @@ export function experimentSvg(results: readonly ExperimentResult[]): string {
       ]);
     case 'E4':
       return figure(`E4 incast N → 1, 1 MiB per sender (${seedNote})`, [
-        perNPanel(results, 'Job completion time', 'completionOverIdeal', 'completion / ideal', tag),
-        perNPanel(results, 'Fairness', 'jainFairness', "Jain's index", tag),
+        { ...perNPanel(results, 'Job completion time (a failed N is left out)', 'completionOverIdeal', 'completion / ideal (log scale)', tag), yLog: true },
+        { ...perNPanel(results, 'Fairness (steady middle of the job)', 'jainFairness', "Jain's index", tag), yMax: 1 },
       ]);
   }
 }
@@ -42,6 +42,11 @@ export function experimentSvg(results: readonly ExperimentResult[]): string {
 function num(r: ExperimentResult, name: string): number {
   const v = r.metrics[name];
   return typeof v === 'number' ? v : Number.NaN;
+}
+
+/** Three significant digits for legends. */
+function short(r: ExperimentResult, name: string): string {
+  return String(Number(num(r, name).toPrecision(3)));
 }
 
 function cdfPanel(title: string, xLabel: string, runs: ReadonlyArray<{ name: string; values: readonly number[] }>): Panel {
@@ -55,7 +60,8 @@ function perNPanel(results: readonly ExperimentResult[], title: string, key: str
     const points = Object.entries(byN)
       .map(([n, values]) => [Number(n), values[key] ?? Number.NaN] as const)
       .sort((a, b) => a[0] - b[0]);
-    return { name: tag(r), points };
+    const failed = Object.entries(byN).filter(([, values]) => (values['appErrors'] ?? 0) > 0).map(([n]) => n);
+    return { name: `${tag(r)}${failed.length > 0 ? ` (failed at N=${failed.join(',')})` : ''}`, points };
   });
   return { title, xLabel: 'senders N', yLabel, markers: true, yMin: 0, series };
 }

@@ -23,7 +23,7 @@ export function max(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : m;
 }
 
-/** Jain's fairness index (Σx)² / (n·Σx²): 1 when all equal, 1/n when one takes everything. */
+/** Jain's fairness index (Σx)² / (n·Σx²): 1 when all equal, 1/n when one takes everything; NaN when all are 0. */
 export function jainIndex(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   let sum = 0;
@@ -32,7 +32,7 @@ export function jainIndex(values: readonly number[]): number {
     sum += v;
     squares += v * v;
   }
-  return squares === 0 ? 1 : (sum * sum) / (values.length * squares);
+  return squares === 0 ? Number.NaN : (sum * sum) / (values.length * squares);
 }
 
 /** Points of the empirical CDF: (value, fraction ≤ value), thinned to at most `pointsMax` for pictures. */

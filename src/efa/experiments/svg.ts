@@ -13,6 +13,7 @@ export interface Panel {
   readonly yLabel: string;
   readonly series: readonly ChartSeries[];
   readonly xLog?: boolean;
+  readonly yLog?: boolean;
   /** Draw points as markers joined by a line (per-N plots) rather than a bare line. */
   readonly markers?: boolean;
   readonly yMin?: number;
@@ -20,9 +21,9 @@ export interface Panel {
 }
 
 const COLOURS = ['#1b6ac9', '#d1495b', '#edae49', '#00798c', '#6a4c93', '#2e7d32'];
-const WIDTH = 720;
+const WIDTH = 900;
 const PANEL_HEIGHT = 320;
-const MARGIN = { left: 70, right: 170, top: 34, bottom: 48 };
+const MARGIN = { left: 70, right: 300, top: 34, bottom: 48 };
 const POINTS_MAX = 5000;
 const SERIES_MAX = COLOURS.length;
 
@@ -49,21 +50,26 @@ function renderPanel(panel: Panel, top: number): string {
   const x1 = WIDTH - MARGIN.right;
   const y0 = top + PANEL_HEIGHT - MARGIN.bottom;
   const y1 = top + MARGIN.top;
-  const all = panel.series.flatMap((s) => s.points.slice(0, POINTS_MAX)).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!panel.xLog || x > 0));
-  const xs = all.map(([x]) => (panel.xLog ? Math.log10(x) : x));
-  const ys = all.map(([, y]) => y);
-  let [xMin, xMax] = extent(xs);
-  let [yMin, yMax] = extent(ys);
-  if (panel.yMin !== undefined) yMin = panel.yMin;
-  if (panel.yMax !== undefined) yMax = Math.max(panel.yMax, yMax);
+  const usable = ([x, y]: readonly [number, number]): boolean => Number.isFinite(x) && Number.isFinite(y) && (!panel.xLog || x > 0) && (!panel.yLog || y > 0);
+  const tx = (x: number): number => (panel.xLog ? Math.log10(x) : x);
+  const ty = (y: number): number => (panel.yLog ? Math.log10(y) : y);
+  const all = panel.series.flatMap((s) => s.points.slice(0, POINTS_MAX)).filter(usable);
+  let [xMin, xMax] = extent(all.map(([x]) => tx(x)));
+  let [yMin, yMax] = extent(all.map(([, y]) => ty(y)));
+  if (panel.yMin !== undefined && !panel.yLog) yMin = panel.yMin;
+  if (panel.yMax !== undefined && !panel.yLog) yMax = Math.max(panel.yMax, yMax);
   if (panel.xLog) {
     xMin = Math.floor(xMin);
     xMax = Math.max(Math.ceil(xMax), xMin + 1);
   }
+  if (panel.yLog) {
+    yMin = Math.floor(yMin);
+    yMax = Math.max(Math.ceil(yMax), yMin + 1);
+  }
   if (xMax === xMin) xMax = xMin + 1;
   if (yMax === yMin) yMax = yMin + 1;
-  const sx = (x: number): number => x0 + (((panel.xLog ? Math.log10(x) : x) - xMin) / (xMax - xMin)) * (x1 - x0);
-  const sy = (y: number): number => y0 - ((y - yMin) / (yMax - yMin)) * (y0 - y1);
+  const sx = (x: number): number => x0 + ((tx(x) - xMin) / (xMax - xMin)) * (x1 - x0);
+  const sy = (y: number): number => y0 - ((Math.min(Math.max(ty(y), yMin), yMax) - yMin) / (yMax - yMin)) * (y0 - y1);
   const out: string[] = [`<g>`, `<text x="${(x0 + x1) / 2}" y="${top + 20}" text-anchor="middle" font-size="13">${escapeXml(panel.title)}</text>`];
   out.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}" stroke="#000"/>`, `<line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y1}" stroke="#000"/>`);
   const xTicks = panel.xLog ? logTicks(xMin, xMax) : linearTicks(xMin, xMax);
@@ -71,7 +77,7 @@ function renderPanel(panel: Panel, top: number): string {
     const x = sx(t).toFixed(1);
     out.push(`<line x1="${x}" y1="${y0}" x2="${x}" y2="${y0 + 5}" stroke="#000"/>`, `<text x="${x}" y="${y0 + 18}" text-anchor="middle">${escapeXml(label(t))}</text>`);
   }
-  for (const t of linearTicks(yMin, yMax)) {
+  for (const t of panel.yLog ? logTicks(yMin, yMax) : linearTicks(yMin, yMax)) {
     const y = sy(t).toFixed(1);
     out.push(`<line x1="${x0 - 5}" y1="${y}" x2="${x1}" y2="${y}" stroke="#e0e0e0"/>`, `<text x="${x0 - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(label(t))}</text>`);
   }
@@ -79,8 +85,8 @@ function renderPanel(panel: Panel, top: number): string {
   out.push(`<text x="${x0 - 52}" y="${(y0 + y1) / 2}" text-anchor="middle" transform="rotate(-90 ${x0 - 52} ${(y0 + y1) / 2})">${escapeXml(panel.yLabel)}</text>`);
   panel.series.forEach((series, i) => {
     const colour = COLOURS[i]!;
-    const pts = series.points.slice(0, POINTS_MAX).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!panel.xLog || x > 0));
-    const d = pts.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(Math.min(Math.max(y, yMin), yMax)).toFixed(1)}`).join(' ');
+    const pts = series.points.slice(0, POINTS_MAX).filter(usable);
+    const d = pts.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     out.push(`<path d="${d === '' ? `M${x0},${y0}` : d}" fill="none" stroke="${colour}" stroke-width="2"><title>${escapeXml(series.name)}</title></path>`);
     if (panel.markers) for (const [x, y] of pts) out.push(`<rect x="${(sx(x) - 3).toFixed(1)}" y="${(sy(y) - 3).toFixed(1)}" width="6" height="6" fill="${colour}"/>`);
     const ly = y1 + 8 + i * 18;
