@@ -4,6 +4,7 @@ import type { AcceleratorDevice, Descriptor, DeviceMode, FirmwareImage, ResetRep
 import type { InstalledDeviceInfo } from '../hypervisor/index.ts';
 import type { FramedConnection } from '../ports/index.ts';
 import type { Deployment, LaunchedEnclave, RelayControl, World, WorldDefences, WorldOptions } from '../world/index.ts';
+import type { Cluster, ClusterOptions, NetworkHandle } from '../cluster/index.ts';
 import type { Principal } from './principals.ts';
 import type { DeliveryEvent, LinkEvent } from './checkers/records.ts';
 
@@ -141,11 +142,16 @@ export interface AttackerHandles {
   readonly 'parent-admin'?: ParentAdminHandle;
   readonly operator?: OperatorHandle;
   readonly 'co-tenant'?: CoTenantHandle;
+  /** Taps and interposers on the fabric of a cluster scenario (absent on a single-host world). */
+  readonly network?: NetworkHandle;
 }
 
 /** What setup, attack, check and revert receive. */
 export interface ScenarioContext {
+  /** The world of the scenario; in a cluster scenario, rank 0's host. */
   readonly world: World;
+  /** Present when the scenario declares `cluster`: every host, the fabric and the collective. */
+  readonly cluster?: Cluster;
   readonly seed: number;
   /** False in the negative control run (the scenario's defence is off). */
   readonly defended: boolean;
@@ -168,6 +174,8 @@ export interface ScenarioContext {
 export interface ScenarioDefinition<State = unknown> extends ScenarioMeta {
   /** World options for both runs (the control additionally turns `defence` off). */
   readonly world?: Omit<WorldOptions, 'seed' | 'defences'>;
+  /** A multi-host scenario: the run builds a Cluster with the run's seed and defences (ctx.cluster, ctx.world = rank 0's). */
+  readonly cluster?: Omit<ClusterOptions, 'seed' | 'defences'>;
   /**
    * Defences off in *both* runs, for a scenario that studies one layer on its own (e.g. the KMS nonce check
    * beneath the authenticated channel). The control still differs from the defended run by `defence` alone.

@@ -58,6 +58,21 @@ export interface WorldDefences extends HypervisorDefences, AcceleratorDefences, 
   readonly sealedStateVersioned: boolean;
   /** Weights, prompts and activations reach an accelerator only encrypted, and only an attested device in confidential mode. Off: the plain path, CC off (PA-17's control). */
   readonly deviceConfidentialPath: boolean;
+  // EFA links between hosts of a cluster (src/cluster maps these onto src/efa/secure's SecureLinkDefences)
+  /** AES-256-GCM on every fabric packet. Off: the null cipher, plaintext on the wire (NET-01, NET-02). */
+  readonly linkEncryption: boolean;
+  /** A sliding anti-replay window that tolerates SRD's reordering. Off: replays are delivered (NET-03). */
+  readonly linkAntiReplay: boolean;
+  /** Keys and AAD bound to link, job, direction and epoch. Off: spliced or reflected frames open (NET-09). */
+  readonly linkAadBinding: boolean;
+  /** Peers prove an attested, allowlisted, non-debug enclave in the handshake; unkeyed packets are refused. Off: anyone who speaks the protocol joins (NET-06, CT-04, CT-05). */
+  readonly linkPeerAttestation: boolean;
+  /** Version, suite and encryption flag bound into the transcript; the null suite refused. Off: a man in the middle downgrades (NET-07). */
+  readonly linkDowngradeProtection: boolean;
+  /** A new key before the AEAD usage limit. Off: the counter wraps and a (key, nonce) pair repeats (NET-08). */
+  readonly linkRekey: boolean;
+  /** Every sealed packet on the wire has the claimed padded size. Off: sizes reveal message lengths (NET-10). */
+  readonly linkPadding: boolean;
   // Clients
   /** Clients attest the enclave (root, PCR0, nonce, key binding) before sending data. Off: they trust the relay (PA-12, PA-13). */
   readonly clientVerifiesAttestation: boolean;
@@ -85,6 +100,13 @@ export const ALL_DEFENCES: WorldDefences = Object.freeze({
   sealedStateVersioned: true,
   deviceConfidentialPath: true,
   clientVerifiesAttestation: true,
+  linkEncryption: true,
+  linkAntiReplay: true,
+  linkAadBinding: true,
+  linkPeerAttestation: true,
+  linkDowngradeProtection: true,
+  linkRekey: true,
+  linkPadding: true,
 });
 
 export const DEFENCE_NAMES = Object.keys(ALL_DEFENCES) as ReadonlyArray<keyof WorldDefences>;
