@@ -34,6 +34,7 @@ export {
 } from './protector.ts';
 export { type SealedHeader, isSealedHeader, linkNonce } from './envelope.ts';
 export { ReplayWindow } from './replay-window.ts';
+export { type PaddingPolicy, PADDING_PREFIX_BYTES, mtuPadding, paddedBytes } from './padding.ts';
 export { runLinkHandshake, createAttestedMesh, createDomainProtectors } from './pairing.ts';
 
 import type { HostId } from '../contracts.ts';

@@ -12,6 +12,7 @@ import {
 import { DEFAULT_DEFENCES, type SecureLinkDefences } from './defences.ts';
 import { type SealedHeader, isSealedHeader, linkNonce } from './envelope.ts';
 import { type LinkState, commitRxEpoch, linkAad, newLinkState, rxKeyFor, wipeLinkState } from './link-state.ts';
+import { type PaddingPolicy, checkPaddingPolicy, pad, unpad } from './padding.ts';
 import { REJECT_REASONS, type RejectReason } from './reject-reasons.ts';
 import type { LinkSession } from './session.ts';
 
@@ -33,6 +34,8 @@ export interface SecureLinkProtectorOptions {
   readonly replayWindow?: number;
   /** Width of the transmission counter; tests shrink it to reach exhaustion (and, defence off, wrap-around). */
   readonly txCounterBits?: number;
+  /** Length hiding (NET-10): sealed payloads grow to the policy's size classes. Both ends must claim the same one. */
+  readonly padding?: PaddingPolicy;
 }
 
 const LINKS_MAX = 1 << 16;
@@ -53,6 +56,7 @@ export class SecureLinkProtector implements PacketProtector {
   readonly #counterLimit: number;
   readonly #stats = new Map<string, number>();
   readonly #resolve: ((peer: HostId) => LinkSession | undefined) | undefined;
+  readonly padding: PaddingPolicy | undefined;
 
   constructor(options: SecureLinkProtectorOptions) {
     this.host = options.host;
@@ -62,6 +66,8 @@ export class SecureLinkProtector implements PacketProtector {
     this.#usageMax = Math.min(options.keyUsagePacketsMax ?? KEY_USAGE_PACKETS_MAX, KEY_USAGE_PACKETS_MAX);
     this.#windowSize = options.replayWindow ?? REPLAY_WINDOW_DEFAULT;
     this.#resolve = options.resolveSession;
+    if (options.padding !== undefined) checkPaddingPolicy(options.padding);
+    this.padding = options.padding;
     const bits = options.txCounterBits ?? TX_COUNTER_BITS_DEFAULT;
     assert(Number.isInteger(bits) && bits >= 2 && bits <= 53, `txCounterBits must be 2..53, got ${bits}`);
     this.#counterLimit = 2 ** bits;
@@ -147,10 +153,12 @@ export class SecureLinkProtector implements PacketProtector {
       hasPayload: packet.payload !== undefined,
       inner: packet.header,
     };
-    let payload = packet.payload;
+    const plain = packet.payload !== undefined && this.padding !== undefined ? pad(this.padding, packet.payload) : packet.payload;
+    const padBytes = (plain?.length ?? 0) - (packet.payload?.length ?? 0);
+    let payload = plain;
     if (this.mode === 'real') {
       const nonce = linkNonce(header.epoch, header.context, counter);
-      payload = aes256GcmSeal(tx.key!, nonce, packet.payload ?? new Uint8Array(0), linkAad(link, this.defences.aadBinding, this.host, packet.dst, header, packet.kind));
+      payload = aes256GcmSeal(tx.key!, nonce, plain ?? new Uint8Array(0), linkAad(link, this.defences.aadBinding, this.host, packet.dst, header, packet.kind));
     }
     tx.counter += 1;
     tx.sealedUnderKey += 1;
@@ -160,7 +168,7 @@ export class SecureLinkProtector implements PacketProtector {
       dst: packet.dst,
       entropy: packet.entropy,
       kind: packet.kind,
-      wireBytes: packet.wireBytes + SECURE_LINK_OVERHEAD_BYTES,
+      wireBytes: packet.wireBytes + SECURE_LINK_OVERHEAD_BYTES + padBytes,
       header,
     };
     if (payload !== undefined) sealed.payload = payload;
@@ -230,6 +238,19 @@ export class SecureLinkProtector implements PacketProtector {
       if (packet.corrupted === true) return this.#reject('authFailed');
       payload = packet.payload;
     }
+    let padBytes = 0;
+    if (payload !== undefined && this.padding !== undefined) {
+      // Authenticated already: a bad length here is a peer with another policy, refused like any unparsable frame.
+      let inner: Uint8Array;
+      try {
+        inner = unpad(this.padding, payload);
+      } catch (error) {
+        if (isEmuError(error, 'LINK_BAD_PADDING')) return this.#reject('malformed');
+        throw error;
+      }
+      padBytes = payload.length - inner.length;
+      payload = inner;
+    }
     if (this.defences.antiReplay && rx.window.check(header.counter) === 'fresh') rx.window.mark(header.counter);
     commitRxEpoch(link, header.epoch, key, derive);
     this.#bump('opened');
@@ -238,7 +259,7 @@ export class SecureLinkProtector implements PacketProtector {
       dst: packet.dst,
       entropy: packet.entropy,
       kind: packet.kind,
-      wireBytes: packet.wireBytes - SECURE_LINK_OVERHEAD_BYTES,
+      wireBytes: packet.wireBytes - SECURE_LINK_OVERHEAD_BYTES - padBytes,
       header: header.inner,
     };
     if (payload !== undefined) opened.payload = payload;
