@@ -5,6 +5,7 @@ import { FramedConnection, VMADDR_CID_PARENT } from '../ports/index.ts';
 import { launchEnclave, startParentServices, type LaunchedEnclave, type World } from '../world/index.ts';
 import type { AttackerHandles, CoTenantHandle, OperatorHandle, ParentAdminHandle } from './define.ts';
 import type { Principal } from './principals.ts';
+import type { Cluster } from '../cluster/index.ts';
 import { instanceDeviceHandle, operatorDeviceCalls } from './capabilities-devices.ts';
 
 /** The co-tenant's IAM role: another AWS account, so KMS's policies for the model key never name it. */
@@ -199,9 +200,14 @@ export function coTenantHandle(world: World): CoTenantHandle {
   return instanceHandle(world, instance, 'co-tenant');
 }
 
-/** Only the handles the attacker's principal holds; every other principal gets none. */
-export function handlesFor(world: World, attacker: Principal): AttackerHandles {
+/**
+ * Only the handles the attacker's principal holds; every other principal gets none. The network attacker exists only
+ * on a cluster: its handle is the cluster's, which files every byte it sees under 'network'.
+ */
+export function handlesFor(world: World, attacker: Principal, cluster?: Cluster): AttackerHandles {
   switch (attacker) {
+    case 'network':
+      return cluster === undefined ? {} : { network: cluster.network };
     case 'parent-admin':
       return { 'parent-admin': parentAdminHandle(world) };
     case 'operator':

@@ -1,3 +1,4 @@
+import type { Cluster } from '../cluster/index.ts';
 import type { World } from '../world/index.ts';
 import { deployModel, launchEnclave } from '../world/index.ts';
 import { assert } from '../errors.ts';
@@ -15,16 +16,17 @@ export interface RunContext {
   readonly records: ScenarioRecords;
 }
 
-export function createContext(world: World, scenario: Pick<Scenario, 'attacker'>, defended: boolean): RunContext {
+export function createContext(world: World, scenario: Pick<Scenario, 'attacker'>, defended: boolean, cluster?: Cluster): RunContext {
   const notes: string[] = [];
   const records = emptyRecords();
-  const attacker = handlesFor(world, scenario.attacker);
+  const attacker = handlesFor(world, scenario.attacker, cluster);
   const push = <T>(list: T[], item: T, what: string) => {
     assert(list.length < RECORDS_MAX, `more than ${RECORDS_MAX} ${what} records in one run`);
     list.push(item);
   };
   const ctx: ScenarioContext = {
     world,
+    ...(cluster === undefined ? {} : { cluster }),
     seed: world.sim.seed,
     defended,
     attacker,

@@ -1,6 +1,7 @@
 import { isEmuError } from '../errors.ts';
 import { World } from '../world/index.ts';
-import { runCheckers } from './checkers/index.ts';
+import type { Cluster } from '../cluster/index.ts';
+import { buildCluster, mergedLedgerSummary, runClusterCheckers } from './cluster-run.ts';
 import { createContext } from './context.ts';
 import type { CheckVerdict, DefenceName, Scenario } from './define.ts';
 import type { PrincipalSummary } from './ledger.ts';
@@ -64,7 +65,11 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
     ...(scenario.baselineDefencesOff ?? []),
     ...(defended || scenario.defence === null ? [] : [scenario.defence]),
   ];
-  const world = new World({ ...scenario.world, seed, defences: Object.fromEntries(defencesOff.map((d) => [d, false])) });
+  const defences = Object.fromEntries(defencesOff.map((d) => [d, false]));
+  // A cluster scenario runs on rank 0's world; every member's world is checked (cluster-run.ts).
+  const cluster: Cluster | undefined = scenario.cluster === undefined ? undefined : await buildCluster({ ...scenario.cluster, seed, defences });
+  const world = cluster === undefined ? new World({ ...scenario.world, seed, defences }) : cluster.members[0]!.world;
+  const worlds = cluster === undefined ? [world] : cluster.members.map((m) => m.world);
   let thrown: { error: unknown } | undefined;
   let state: unknown;
   let setupDone = false;
@@ -73,7 +78,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
   const failedCheckers: string[] = [];
   const decisive: CheckVerdict[] = [];
   try {
-    const run = createContext(world, scenario, defended);
+    const run = createContext(world, scenario, defended, cluster);
     notes = run.notes;
     try {
       await world.sim.runUntil(
@@ -86,7 +91,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
     } catch (error) {
       thrown = { error };
     }
-    const global = runCheckers({ world, records: run.records });
+    const global = runClusterCheckers(worlds, run.records);
     verdicts = global.verdicts;
     failedCheckers.push(...global.failed);
     const relevant = new Set<string>(['INV-NO-CANARY', ...scenario.invariants]);
@@ -136,8 +141,8 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
     refusal,
     verdicts: verdicts.map((v) => ({ ...v, detail: oneLine(v.detail) })),
     notes,
-    ledger: world.ledger.summary(),
-    observations: world.ledger.observations.map((o) => ({ principal: o.principal, channel: o.channel, size: o.size, sha256: o.sha256, canaryHits: o.canaryHits })),
+    ledger: mergedLedgerSummary(worlds),
+    observations: worlds.flatMap((w) => w.ledger.observations.map((o) => ({ principal: o.principal, channel: o.channel, size: o.size, sha256: o.sha256, canaryHits: o.canaryHits }))),
     digest: world.sim.digest(),
     virtualTimeNs: world.sim.nowNs,
   };
