@@ -1,7 +1,6 @@
 import { EmuError } from '../../errors.ts';
-import type { LinkInfo } from '../contracts.ts';
 import { ecmpHash } from './hash.ts';
-import { ecmpChoose, type Topology } from './topology.ts';
+import { ecmpChoose, hostAttachedTopology, type Topology } from './topology.ts';
 
 const K_MAX = 64;
 
@@ -23,34 +22,7 @@ export function fatTreeTopology(k: number, seed: number): Topology {
   const AE = 3 * n;
   const AC = 4 * n;
   const CA = 5 * n;
-  const links: LinkInfo[] = [];
   const edgeName = (x: number) => `edge${Math.floor(x / perPod)}.${Math.floor((x % perPod) / half)}`;
-  for (let x = 0; x < n; x++) links.push({ id: x, name: `h${x}->${edgeName(x)}`, tier: 'host' });
-  for (let x = 0; x < n; x++) links.push({ id: n + x, name: `${edgeName(x)}->h${x}`, tier: 'host' });
-  for (let p = 0; p < k; p++) {
-    for (let e = 0; e < half; e++) {
-      for (let a = 0; a < half; a++) links.push({ id: EA + (p * half + e) * half + a, name: `edge${p}.${e}->agg${p}.${a}`, tier: 'edge-agg' });
-    }
-  }
-  for (let p = 0; p < k; p++) {
-    for (let a = 0; a < half; a++) {
-      for (let e = 0; e < half; e++) links.push({ id: AE + (p * half + a) * half + e, name: `agg${p}.${a}->edge${p}.${e}`, tier: 'edge-agg' });
-    }
-  }
-  for (let p = 0; p < k; p++) {
-    for (let a = 0; a < half; a++) {
-      for (let j = 0; j < half; j++) links.push({ id: AC + (p * half + a) * half + j, name: `agg${p}.${a}->core${a}.${j}`, tier: 'agg-core' });
-    }
-  }
-  for (let a = 0; a < half; a++) {
-    for (let j = 0; j < half; j++) {
-      for (let p = 0; p < k; p++) links.push({ id: CA + (a * half + j) * k + p, name: `core${a}.${j}->agg${p}.${a}`, tier: 'agg-core' });
-    }
-  }
-  const endsAtHost = new Uint8Array(6 * n);
-  endsAtHost.fill(1, n, 2 * n);
-  const switchPort = new Uint8Array(6 * n);
-  switchPort.fill(1, n);
 
   const up = (p: number, e: number, a: number) => EA + (p * half + e) * half + a;
   const down = (p: number, a: number, e: number) => AE + (p * half + a) * half + e;
@@ -59,12 +31,15 @@ export function fatTreeTopology(k: number, seed: number): Topology {
   const coreAlive = (dead: Uint8Array, p: number, a: number, j: number, dp: number, de: number) =>
     dead[toCore(p, a, j)] === 0 && dead[fromCore(a, j, dp)] === 0 && dead[down(dp, a, de)] === 0;
 
-  return {
+  return hostAttachedTopology({
     hostCount: n,
-    links,
-    endsAtHost,
-    switchPort,
-    hostUplink: (host) => host,
+    hostSwitch: edgeName,
+    blocks: [
+      { firstId: EA, tier: 'edge-agg', extents: [k, half, half], name: (p, e, a) => `edge${p}.${e}->agg${p}.${a}` },
+      { firstId: AE, tier: 'edge-agg', extents: [k, half, half], name: (p, a, e) => `agg${p}.${a}->edge${p}.${e}` },
+      { firstId: AC, tier: 'agg-core', extents: [k, half, half], name: (p, a, j) => `agg${p}.${a}->core${a}.${j}` },
+      { firstId: CA, tier: 'agg-core', extents: [half, half, k], name: (a, j, p) => `core${a}.${j}->agg${p}.${a}` },
+    ],
     next(linkId, src, dst, entropy, dead) {
       const dp = Math.floor(dst / perPod);
       const de = Math.floor((dst % perPod) / half);
@@ -103,5 +78,5 @@ export function fatTreeTopology(k: number, seed: number): Topology {
       const a = Math.floor((linkId - CA) / (half * k));
       return down(dp, a, de);
     },
-  };
+  });
 }

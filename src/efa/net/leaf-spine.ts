@@ -1,7 +1,6 @@
 import { EmuError } from '../../errors.ts';
-import type { LinkInfo } from '../contracts.ts';
 import { ecmpHash } from './hash.ts';
-import { ecmpChoose, type Topology } from './topology.ts';
+import { ecmpChoose, hostAttachedTopology, type Topology } from './topology.ts';
 
 const SIZE_MAX = 4096;
 
@@ -18,27 +17,14 @@ export function leafSpineTopology(leaves: number, spines: number, hostsPerLeaf: 
   const n = leaves * hostsPerLeaf;
   const upBase = 2 * n;
   const downBase = 2 * n + leaves * spines;
-  const linkCount = downBase + spines * leaves;
-  const links: LinkInfo[] = [];
-  for (let h = 0; h < n; h++) links.push({ id: h, name: `h${h}->leaf${Math.floor(h / hostsPerLeaf)}`, tier: 'host' });
-  for (let h = 0; h < n; h++) links.push({ id: n + h, name: `leaf${Math.floor(h / hostsPerLeaf)}->h${h}`, tier: 'host' });
-  for (let l = 0; l < leaves; l++) {
-    for (let s = 0; s < spines; s++) links.push({ id: upBase + l * spines + s, name: `leaf${l}->spine${s}`, tier: 'leaf-spine' });
-  }
-  for (let s = 0; s < spines; s++) {
-    for (let l = 0; l < leaves; l++) links.push({ id: downBase + s * leaves + l, name: `spine${s}->leaf${l}`, tier: 'leaf-spine' });
-  }
-  const endsAtHost = new Uint8Array(linkCount);
-  endsAtHost.fill(1, n, 2 * n);
-  const switchPort = new Uint8Array(linkCount);
-  switchPort.fill(1, n);
 
-  return {
+  return hostAttachedTopology({
     hostCount: n,
-    links,
-    endsAtHost,
-    switchPort,
-    hostUplink: (host) => host,
+    hostSwitch: (h) => `leaf${Math.floor(h / hostsPerLeaf)}`,
+    blocks: [
+      { firstId: upBase, tier: 'leaf-spine', extents: [leaves, spines], name: (l, s) => `leaf${l}->spine${s}` },
+      { firstId: downBase, tier: 'leaf-spine', extents: [spines, leaves], name: (s, l) => `spine${s}->leaf${l}` },
+    ],
     next(linkId, src, dst, entropy, routeDead) {
       const dstLeaf = Math.floor(dst / hostsPerLeaf);
       if (linkId < n) {
@@ -55,5 +41,5 @@ export function leafSpineTopology(leaves: number, spines: number, hostsPerLeaf: 
       if (linkId < downBase) return downBase + ((linkId - upBase) % spines) * leaves + dstLeaf;
       return n + dst;
     },
-  };
+  });
 }

@@ -1,3 +1,4 @@
+import { assert } from '../../errors.ts';
 import type { HostId, LinkInfo } from '../contracts.ts';
 
 /**
@@ -39,4 +40,45 @@ export function ecmpChoose(hash: number, fanout: number, alive: ((choice: number
     want--;
   }
   return first;
+}
+
+/** One block of switch-to-switch links: up to three nested loops, outermost first, one link per innermost step. */
+export interface SwitchLinkBlock {
+  /** The id the block's first link must get: the topology's id formula, checked against the dense numbering. */
+  readonly firstId: number;
+  readonly tier: LinkInfo['tier'];
+  readonly extents: readonly [number, number] | readonly [number, number, number];
+  name(i: number, j: number, k: number): string;
+}
+
+/**
+ * Wiring shared by the topologies where every host hangs off one switch: host h's uplink is link h and its
+ * downlink N + h, then the switch-to-switch blocks in order, numbered densely. Every link but a host uplink is a
+ * switch output port; the downlinks end at hosts.
+ */
+export function hostAttachedTopology(spec: {
+  readonly hostCount: number;
+  /** Name of the switch host `h` hangs off. */
+  readonly hostSwitch: (host: HostId) => string;
+  readonly blocks: readonly SwitchLinkBlock[];
+  readonly next: Topology['next'];
+}): Topology {
+  const n = spec.hostCount;
+  const links: LinkInfo[] = [];
+  for (let h = 0; h < n; h++) links.push({ id: h, name: `h${h}->${spec.hostSwitch(h)}`, tier: 'host' });
+  for (let h = 0; h < n; h++) links.push({ id: n + h, name: `${spec.hostSwitch(h)}->h${h}`, tier: 'host' });
+  for (const block of spec.blocks) {
+    assert(links.length === block.firstId, `link block ${block.tier} starts at ${links.length}, its formula says ${block.firstId}`);
+    const [a, b, c = 1] = block.extents;
+    for (let i = 0; i < a; i++) {
+      for (let j = 0; j < b; j++) {
+        for (let k = 0; k < c; k++) links.push({ id: links.length, name: block.name(i, j, k), tier: block.tier });
+      }
+    }
+  }
+  const endsAtHost = new Uint8Array(links.length);
+  endsAtHost.fill(1, n, 2 * n);
+  const switchPort = new Uint8Array(links.length);
+  switchPort.fill(1, n);
+  return { hostCount: n, links, endsAtHost, switchPort, hostUplink: (host) => host, next: spec.next };
 }
