@@ -100,6 +100,13 @@ export interface Fabric {
   routingConverge(linkId: number, atPs: Ps, delayPs: Ps): void;
   /** Passive capture of every packet crossing a link (NET-01): the tap sees what the wire carries. */
   tap(linkId: number, observer: (packet: Packet, atPs: Ps) => void): void;
+  /**
+   * Active man in the middle on a link (NET-02…05, 09): every packet about to enter `linkId` goes through `fn`, which
+   * returns what enters instead (none: dropped; a changed copy: modified; several: duplicated or replayed). Called at
+   * the packet's entry time, in event order (deterministic); interposers on one link run in the order added, and
+   * taps see what they let through. Optional: fabrics without it cannot host an active network attacker.
+   */
+  interpose?(linkId: number, fn: (packet: Packet, atPs: Ps) => readonly Packet[]): void;
   /** Deterministic random stream for a named component (seed + name). */
   random(name: string): { next(): number; bytes(n: number): Uint8Array };
   stats(): FabricStats;

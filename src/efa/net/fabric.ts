@@ -5,6 +5,7 @@ import { validateFabricConfig } from './config.ts';
 import { DIGEST_DELIVER, DIGEST_DROP_FAULT, DIGEST_DROP_QUEUE, TraceDigest } from './digest.ts';
 import { fatTreeTopology } from './fat-tree.ts';
 import { leafSpineTopology } from './leaf-spine.ts';
+import { INTERPOSERS_PER_LINK_MAX, type Interposer, packetChecker, runInterposers } from './interpose.ts';
 import { FATE_DROP, LinkFaults } from './link-faults.ts';
 import { FabricRandom } from './random.ts';
 import { ROUTE_HOPS_MAX, type Topology } from './topology.ts';
@@ -77,6 +78,8 @@ export function buildFabric(config: FabricConfig): NetFabric {
   let routeDeadCount = 0;
   const faults = new LinkFaults(linkCount, config.seed);
   const taps: (((packet: Packet, atPs: Ps) => void)[] | undefined)[] = new Array(linkCount).fill(undefined);
+  // Null until the first interposer: the hot path then pays one null check per hop and nothing else.
+  let interposers: (Interposer[] | undefined)[] | null = null;
   const receivers: (((packet: Packet) => void) | undefined)[] = new Array(hostCount).fill(undefined);
   const streams = new Map<string, FabricRandom>();
   const digest = new TraceDigest();
@@ -101,8 +104,22 @@ export function buildFabric(config: FabricConfig): NetFabric {
     }
   };
 
-  /** Puts a packet on a link's output port at time `t` (≥ now); schedules its arrival at the far end. */
+  const checkPacket = packetChecker(hostCount, wireMax);
+
+  /** A packet about to enter `link` at `t`: through the link's interposers if it has any, then onto the port. */
   const enqueue = (link: number, packet: Packet, t: number): void => {
+    if (interposers !== null) {
+      const chain = interposers[link];
+      if (chain !== undefined) {
+        for (const p of runInterposers(chain, packet, t, checkPacket)) place(link, p, t);
+        return;
+      }
+    }
+    place(link, packet, t);
+  };
+
+  /** Puts a packet on a link's output port at time `t` (≥ now); schedules its arrival at the far end. */
+  const place = (link: number, packet: Packet, t: number): void => {
     const wire = packet.wireBytes;
     if (faults.down[link] !== 0) {
       droppedFault[link]!++;
@@ -199,14 +216,7 @@ export function buildFabric(config: FabricConfig): NetFabric {
       receivers[host] = onPacket;
     },
     send(packet: Packet) {
-      checkHost(packet.src, 'packet src');
-      checkHost(packet.dst, 'packet dst');
-      if (!Number.isSafeInteger(packet.wireBytes) || packet.wireBytes < 1 || packet.wireBytes > wireMax) {
-        throw new EmuError('EFA_BAD_PACKET', `wireBytes must be an integer in 1..${wireMax}`, { wireBytes: packet.wireBytes });
-      }
-      if (!Number.isSafeInteger(packet.entropy) || packet.entropy < 0 || packet.entropy > 0xffff_ffff) {
-        throw new EmuError('EFA_BAD_PACKET', 'entropy must be a 32-bit unsigned integer', { entropy: packet.entropy });
-      }
+      checkPacket(packet);
       enqueue(topo.hostUplink(packet.src), packet, des.now + nicLatencyPs);
     },
     schedule,
@@ -246,6 +256,17 @@ export function buildFabric(config: FabricConfig): NetFabric {
       const list = taps[linkId] ?? [];
       list.push(observer);
       taps[linkId] = list;
+    },
+    interpose(linkId: number, fn: Interposer) {
+      checkLink(linkId);
+      if (typeof fn !== 'function') throw new EmuError('EFA_BAD_INTERPOSER', 'an interposer is a function');
+      interposers ??= new Array<Interposer[] | undefined>(linkCount).fill(undefined);
+      const chain = interposers[linkId] ?? [];
+      if (chain.length >= INTERPOSERS_PER_LINK_MAX) {
+        throw new EmuError('EFA_BAD_INTERPOSER', `at most ${INTERPOSERS_PER_LINK_MAX} interposers on one link`, { linkId });
+      }
+      chain.push(fn);
+      interposers[linkId] = chain;
     },
     random(name: string) {
       let stream = streams.get(name);
