@@ -23,21 +23,18 @@ export const LOSS_PENALTY_LEVEL = 0.02;
 export const LOSS_PENALTY_RELATIVE = 2;
 /** A loss penalty lasts PENALTY_RTOS RTOs × (EWMA / level), at most this factor. */
 export const PENALTY_SCALE_MAX = 16;
-/** CC: additive increase per update (fraction of line rate), multiplicative cut gain, probe cadence and gain. */
-export const CC_ALPHA = 0.02;
-/** After k clean updates in a row the increase is min(k, this) × α (our addition; research §5.3 has plain α). */
+/** CC: additive increase per RTT (fraction of line rate) and multiplicative cut gain β·excess. */
+export const CC_ALPHA = 0.0025;
+/** After k clean base RTTs in a row the increase is min(k, this) × α (our addition; research §5.3 has plain α). */
 export const CC_INCREASE_STEPS_MAX = 8;
+/** The faster increase starts only after this many clean base RTTs (shorter clean runs are an incast's oscillation). */
+export const CC_HYPER_AFTER_RTTS = 4;
 export const CC_BETA = 0.5;
-export const CC_PROBE_EVERY_UPDATES = 8;
-export const CC_PROBE_GAIN = 1.25;
-export const CC_DELIVERY_DEFICIT = 0.9;
-/**
- * A CC epoch lasts at least one base RTT and until this many packets were ACKed (or CC_EPOCH_RTTS_MAX base RTTs
- * passed); one update cuts the rate to CC_CUT_FLOOR of itself at most.
- */
-export const CC_EPOCH_PACKETS_MIN = 4;
-export const CC_EPOCH_RTTS_MAX = 4;
-export const CC_CUT_FLOOR = 0.25;
+/** excess = (rtt − baseRtt − Tq) / rtt, clamped to these bounds (research §5.3). */
+export const CC_EXCESS_MIN = 0.05;
+export const CC_EXCESS_MAX = 0.5;
+/** A cut needs most paths sampled within this many base RTTs (and since the last cut) above baseRtt + Tq. */
+export const CC_MAJORITY_RTTS = 4;
 /** The slowest a connection may be cut to, as a fraction of line rate. */
 export const CC_RATE_MIN_FRACTION = 1 / 1000;
 /** baseRtt is a min filter over this window. */

@@ -125,6 +125,7 @@ export class SrdSender {
         timeouts: 0,
         acked: false,
         inFlight: false,
+        charged: false,
         deliveredAtSend: 0,
         deliveredPsAtSend: 0,
       };
@@ -146,6 +147,7 @@ export class SrdSender {
     entry.txCount++;
     entry.inFlight = true;
     this.cc.onSent(entry, this.inflightBytes, now);
+    entry.charged = true;
     this.inflightBytes += entry.wire;
     this.#nextSendPs = Math.max(this.#nextSendPs, now) + entry.wire / this.cc.pacingRate();
     this.#fifos.push(ev, entry, pathSeq);
@@ -169,6 +171,10 @@ export class SrdSender {
     if (entry.txCount > 1) s.counters.retransmissions++;
     s.fabric.send(packet);
     s.port.post(now + this.paths.rto(ev, entry.timeouts), s.rtoHandler, entry, entry.txCount);
+    // A backed-off retransmission stops counting against the in-flight cap after one plain RTO: the back-off spares
+    // a dead path or peer, it must not hold the connection. With a one-packet cap (a 64-sender incast) a lost
+    // retransmission otherwise stalls its sender for the whole back-off (milliseconds: starvation, not fairness).
+    if (entry.timeouts > 0) s.port.post(now + this.paths.rto(ev, 0), s.rtoHandler, entry, -entry.txCount);
   }
 
   onAck(h: SrdAckHeader): void {
@@ -179,7 +185,7 @@ export class SrdSender {
     const validEv = h.ev < this.paths.count;
     if (validEv && h.txPs <= now) {
       this.paths.sample(h.ev, now - h.txPs, now, h.txPs);
-      this.cc.onRtt(now - h.txPs, now);
+      this.cc.onRtt(now - h.txPs, h.txPs, now);
     }
     if (fresh) {
       this.cc.onDelivered(entry.wire, entry, now);
@@ -200,14 +206,23 @@ export class SrdSender {
     this.pump();
   }
 
+  /** The RTO of transmission `txCount` of `entry`; a negative count is the cap release of a backed-off one. */
   onTimeout(entry: TxEntry, txCount: number): void {
-    if (entry.acked || !entry.inFlight || entry.txCount !== txCount || entry.msg.done) return;
+    if (entry.acked || !entry.inFlight || entry.msg.done) return;
+    if (txCount < 0) {
+      if (entry.txCount === -txCount && entry.charged) {
+        this.#uncharge(entry);
+        this.pump();
+      }
+      return;
+    }
+    if (entry.txCount !== txCount) return;
     const s = this.#s;
     const now = s.fabric.now;
     entry.timeouts++;
     s.counters.timeouts++;
     entry.inFlight = false;
-    this.inflightBytes -= entry.wire;
+    this.#uncharge(entry);
     this.cc.onLost(entry.wire);
     if (this.paths.timeout(entry.ev, now - entry.sentPs, now)) s.counters.pathsQuarantined++;
     if (entry.timeouts >= TIMEOUTS_PER_PSN_MAX) {
@@ -226,7 +241,7 @@ export class SrdSender {
     const now = this.#s.fabric.now;
     for (const entry of lost) {
       entry.inFlight = false;
-      this.inflightBytes -= entry.wire;
+      this.#uncharge(entry);
       this.#retx.push(entry);
       this.cc.onLost(entry.wire);
       this.#s.counters.gapLosses++;
@@ -237,10 +252,8 @@ export class SrdSender {
 
   #settle(entry: TxEntry, drop: number): void {
     entry.acked = true;
-    if (entry.inFlight) {
-      entry.inFlight = false;
-      this.inflightBytes -= entry.wire;
-    }
+    entry.inFlight = false;
+    this.#uncharge(entry);
     this.#ring.remove(entry.psn);
     const msg = entry.msg;
     if (msg.done) return;
@@ -265,15 +278,19 @@ export class SrdSender {
       const e = this.#ring.lookup(psn);
       if (e === undefined || e.msg !== msg) continue;
       e.acked = true;
-      if (e.inFlight) {
-        e.inFlight = false;
-        this.inflightBytes -= e.wire;
-      }
+      e.inFlight = false;
+      this.#uncharge(e);
       this.#ring.remove(psn);
     }
     this.#ring.advanceBase();
     this.#s.counters.messagesFailed++;
     msg.onComplete({ id: msg.id, ok: false, code, postedPs: msg.postedPs, completedPs: this.#s.fabric.now });
+  }
+
+  #uncharge(entry: TxEntry): void {
+    if (!entry.charged) return;
+    entry.charged = false;
+    this.inflightBytes -= entry.wire;
   }
 
   #wake(atPs: number): void {

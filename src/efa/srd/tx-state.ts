@@ -32,6 +32,8 @@ export interface TxEntry extends RateStamp {
   timeouts: number;
   acked: boolean;
   inFlight: boolean;
+  /** Its wire bytes count in the sender's inflightBytes (a backed-off retransmission stops counting after one RTO). */
+  charged: boolean;
 }
 
 const RING_INITIAL = 64;
