@@ -1,4 +1,29 @@
-// NOTE (rewritten with the E3/E4 fixes; the numbers and the on/off finding are in the NOTE block below the imports).
+// NOTE (`nitro-emu fabric experiment E1..E4`, SRD, seeds 1/2/3; before = commit 0a1a1fb's CC, after = this file).
+// What was wrong, found with per-flow rate traces:
+// - E4 incast: (1) the in-flight cap floor was 2 packets, so 64 senders could hold 1 MiB against a 512 KiB buffer:
+//   queues overflowed for the whole job (60% of bytes resent). Floor now one packet. (2) A sender whose first ACKs
+//   came back through a full queue took that queue for its base RTT, called later queueing clean and kept its rate
+//   (the late comer's advantage of delay-based CC): baseRtt is now bounded by the configuration's unloaded RTT.
+//   (3) Increase was per clean ACK, so a slow sender (one packet per several RTTs) almost never increased while
+//   every sample cut it: starvation. The step is now α per base RTT of clean time, common to all senders; a cut
+//   is at most once per RTT, from min(rate, delivered rate) (a cap-limited sender's unused rate is not cut), only
+//   when most recently sampled paths are above baseRtt + Tq. (4) A lost retransmission under RTO back-off held a
+//   one-packet cap for milliseconds: it now stops counting against the cap after one plain RTO.
+//   After: completion 1.23/1.29/1.21 × ideal, Jain (steady state) 0.972/0.953/0.950 (seed 3: 0.9499, a hair under
+//   the bar) with encryption on; 0.937/0.955/0.957 off. Retransmitted bytes at N = 64: 9.7% — the first-RTT burst of
+//   64 × 0.5 BDP that research §6 itself predicts; the research's "< 1%" is not compatible with that start.
+// - E3, 8 parallel connections: 0.82/0.80/0.78 of line rate (bar 0.95; before 0.80/0.74/0.76), single 0.97–0.98.
+//   Not the rate: ECMP maps each connection's 32 EVs unevenly onto 8 spines (seed 1: one uplink carries 1.19 × its
+//   share under plain round-robin) at 100% offered load, so hot spines queue while others idle. Skipping hot EVs
+//   (PathSet.pick) is not enough; a load-aware spray (REPS-style EV recycling) is the next step. Missed.
+// - E1 median FCT 1.15/1.14/1.17 × ideal (before 1.20/1.23/1.20); E2 recovery 90/100/100 µs, no app error.
+// Encryption on vs off: the only difference is 32 B more per packet on the wire (payload per packet is the same
+// 8192 B, so packets per message do not change; crypto latency sits inside nicLatencyPs, identical in both runs;
+// fault draws are taken per packet, so a changed packet order re-deals which packet a loss hits, as any timing
+// change does). That is 0.39% more serialisation. The 6–13% differences came from the old CC's chaos: a 0.4% timing change decided which sender got
+// starved or escaped the cut. After the fixes: E3 goodput within 0.3–1.6%, E2 identical or one 10 µs bin, E4 Jain
+// within 0.2–3.7%, but E4 completion still differs up to 10% (seed 2: one straggler flow behind the hyperactive
+// increase; without it on/off is < 1.2% everywhere but completion is 1.46 × ideal), and E1 FCTs 0.4–2%.
 import {
   BASE_RTT_WINDOW_PS,
   CC_ALPHA,
