@@ -110,9 +110,12 @@ export async function runNarrated(cluster: NitroCluster, say: (title: string, de
   );
   const inputs = await cluster.computeLocal();
   const local = cluster.local!;
+  const devices = cluster.resolved.accelerators;
   say(
     'Each enclave computes its local tensor',
-    `${local.samplesPerRank} attested inference(s) per rank on its own prompt${local.source === 'device-tokens' ? ' on its GPU/Trainium devices (token ids / 255)' : ' on its CPU (probability vectors)'}: ${inputs[0]!.length} float32 values each; the parents relayed only ciphertext`,
+    `${local.samplesPerRank} attested inference(s) per rank on its own prompt${
+      local.source === 'device-tokens' ? ` on its ${devices.count} attested ${devices.flavour === 'gpu' ? 'GPU' : 'Trainium'} device(s) (generated token ids / 255)` : ' on its CPU (the MLP\'s probability vector)'
+    }: ${inputs[0]!.length} float32 values per rank, each rank's own chunk planted as a canary; the client's prompt and the output crossed the parent sealed`,
   );
   const mesh = cluster.formMesh();
   say(
@@ -121,8 +124,9 @@ export async function runNarrated(cluster: NitroCluster, say: (title: string, de
   );
   const allReduce = cluster.allReduce(inputs);
   const stats = allReduce.linkStats;
+  const sealing = cluster.resolved.worldDefences.linkEncryption;
   say(
-    'Ring all-reduce over SRD with every packet sealed',
+    sealing ? 'Ring all-reduce over SRD, every packet sealed (AES-256-GCM)' : 'Ring all-reduce over SRD IN THE CLEAR (linkEncryption off)',
     allReduce.errors.length > 0
       ? `did not complete: ${allReduce.errors.map((e) => `rank ${e.rank} ${e.code}`).join(', ')}`
       : `${stats['sealed'] ?? 0} packets sealed, ${stats['opened'] ?? 0} opened, ${stats['rejected'] ?? 0} rejected in ${(allReduce.durationPs / 1e6).toFixed(3)} µs of fabric time; every rank's result ${allReduce.bitExact ? 'equals' : 'DIFFERS from'} the single-host reference bit for bit`,
@@ -131,8 +135,8 @@ export async function runNarrated(cluster: NitroCluster, say: (title: string, de
   say(
     'Who saw what on the fabric',
     `${report.seen.map((s) => `parent of rank ${s.rank}: ${s.parentFrames} frames (${s.parentBytes} bytes)`).join('; ')}; network: ${report.seen[0]?.networkFrames ?? 0} frames on its taps. ${
-      report.leaks.length === 0 ? 'No canary in any of it.' : `LEAKS: ${report.leaks.length} canary sighting(s)`
-    }`,
+      sealing ? 'They carried the public hellos and ciphertext.' : 'They carried the tensors in plaintext.'
+    } ${report.leaks.length === 0 ? 'No canary in any of it.' : `LEAKS: ${report.leaks.length} canary sighting(s)`}`,
   );
   return report;
 }

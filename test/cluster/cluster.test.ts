@@ -103,7 +103,7 @@ describe('two hosts, every defence on', () => {
       dataFrames++;
       if (dataFrames === 1) return [];
       if (dataFrames === 2) {
-        packet.payload[packet.payload.length - 1] ^= 0x01;
+        packet.payload[0] = packet.payload[0]! ^ 0x01;
         return [packet];
       }
       return [packet];
@@ -120,7 +120,7 @@ describe('two hosts, every defence on', () => {
       steps.push(`${step} ${from}->${to}`);
       if (step !== 'serverHello') return message;
       const changed = message.slice();
-      changed[changed.length - 1] ^= 0x80;
+      changed[changed.length - 1] = changed[changed.length - 1]! ^ 0x80;
       return changed;
     });
     const mesh = b.formMesh();

@@ -1,8 +1,10 @@
+import { CLUSTER_HOSTS_MAX, CLUSTER_HOSTS_MIN } from '../../cluster/index.ts';
 import { EmuError } from '../../errors.ts';
 import { parseEpoch } from '../../sim/index.ts';
 import { DEFENCE_NAMES, World, runFlow, type FlowReport, type WorldDefences } from '../../world/index.ts';
 import { optionalInteger } from '../args.ts';
 import { printJson, type Command, type CommandIo } from '../command.ts';
+import { parseRanks, runClusterDemo } from './demo-cluster.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -15,6 +17,7 @@ export const demoCommand: Command = {
   summary: 'run the end-to-end flow: attested key release, enclave inference, ledger and canary check',
   usage: `nitro-emu demo [--seed N] [--epoch MS|ISO|now] [--json] [--debug-mode] [--device gpu|trainium|none]
                 [--devices N] [--defence-off NAME[,NAME…]]
+                [--hosts N [--debug-ranks R,…] [--foreign-ranks R,…]]
 
 Runs DESIGN.md §1 steps 1–6 for real (KMS key with an attestation policy, envelope-encrypted weights,
 enclave launch, NSM attestation, Decrypt with Recipient, decryption inside), then steps 7–9: the enclave
@@ -30,13 +33,23 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
                     an ASSUMED design), or none (the enclave runs a small MLP on its CPU)
   --devices N       accelerators on the host (default 2, 1…8): layers split across them, activations on encrypted links
   --log             write the trace as pino JSON lines (virtual time in "vt", ns) to stderr
-  --defence-off D   negative control: switch defences off (${DEFENCE_NAMES.join(', ')})`,
-  args: { values: ['seed', 'epoch', 'defence-off', 'device', 'devices'], booleans: ['json', 'debug-mode', 'log'] },
+  --defence-off D   negative control: switch defences off (${DEFENCE_NAMES.join(', ')})
+  --hosts N         the multi-host flow (2…8 hosts; default 1, the single-host flow above): each host launches its
+                    enclave, which computes a local tensor on its devices; the enclaves attest each other over the
+                    EFA fabric with their own NSM documents and ring-all-reduce their tensors over encrypted SRD;
+                    ends with the mesh, the bit-exact verdict against a single-host reference and the leak check
+                    (--device and --devices apply per host, default 1 device; --json prints the cluster report)
+  --debug-ranks R   with --hosts: these ranks launch in debug mode (their peers must refuse them)
+  --foreign-ranks R with --hosts: these ranks run a co-tenant's image (not the job's approved PCR0)`,
+  args: { values: ['seed', 'epoch', 'defence-off', 'device', 'devices', 'hosts', 'debug-ranks', 'foreign-ranks'], booleans: ['json', 'debug-mode', 'log'] },
   async run(args, io) {
     const json = args.booleans.has('json');
     const seed = optionalInteger(args, 'seed', 1);
     const epochMs = parseEpoch(args.values.get('epoch'), 'fixed');
     const defences = parseDefencesOff(args.values.get('defence-off'));
+    const hosts = optionalInteger(args, 'hosts', 1);
+    if (hosts !== 1) return runCluster(args, io, { seed, epochMs, hosts, defences, json });
+    if (args.values.has('debug-ranks') || args.values.has('foreign-ranks')) throw new EmuError('CLI_BAD_ARGS', '--debug-ranks and --foreign-ranks need --hosts N (N ≥ 2)');
     const accelerators = parseAccelerators(args.values.get('device'), optionalInteger(args, 'devices', 2));
     const narrate = (text: string) => (json ? io.stderr(text) : io.stdout(text));
     narrate(`nitro-emu demo — seed ${seed}, epoch ${new Date(epochMs).toISOString()}${Object.keys(defences).length ? `, defences OFF: ${Object.keys(defences).join(', ')}` : ''}\n`);
@@ -78,6 +91,37 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
 };
 
 const DEVICES_MAX = 8;
+
+/** `--hosts N`: the cluster flow; every flag that means something per host applies to each host. */
+function runCluster(
+  args: Parameters<Command['run']>[0],
+  io: CommandIo,
+  common: { seed: number; epochMs: number; hosts: number; defences: Partial<Record<keyof WorldDefences, boolean>>; json: boolean },
+): Promise<number> {
+  if (common.hosts < CLUSTER_HOSTS_MIN || common.hosts > CLUSTER_HOSTS_MAX) {
+    throw new EmuError('CLI_BAD_ARGS', `--hosts must be 1 (the single-host flow) or ${CLUSTER_HOSTS_MIN}…${CLUSTER_HOSTS_MAX}, got ${common.hosts}`);
+  }
+  if (args.booleans.has('debug-mode')) throw new EmuError('CLI_BAD_ARGS', 'with --hosts, name the debug-mode ranks with --debug-ranks R,…');
+  if (args.booleans.has('log')) throw new EmuError('CLI_BAD_ARGS', '--log is for the single-host flow');
+  const accelerators = parseAccelerators(args.values.get('device'), optionalInteger(args, 'devices', 1));
+  const narrate = (text: string) => (common.json ? io.stderr(text) : io.stdout(text));
+  const flags = [
+    `--hosts ${common.hosts}`,
+    accelerators === undefined ? '--device none' : `--device ${accelerators.flavour} --devices ${accelerators.count}`,
+    ...(['defence-off', 'debug-ranks', 'foreign-ranks'] as const).filter((f) => args.values.has(f)).map((f) => `--${f} ${args.values.get(f)}`),
+  ];
+  narrate(`nitro-emu demo — ${common.hosts} hosts, seed ${common.seed}, epoch ${new Date(common.epochMs).toISOString()}${Object.keys(common.defences).length ? `, defences OFF: ${Object.keys(common.defences).join(', ')}` : ''}\n`);
+  narrate(`reproduce: nitro-emu demo --seed ${common.seed} --epoch ${common.epochMs} ${flags.join(' ')}\n\n`);
+  return runClusterDemo(
+    {
+      ...common,
+      accelerators: accelerators ?? { flavour: 'gpu', count: 0 },
+      debugRanks: parseRanks('debug-ranks', args.values.get('debug-ranks')),
+      foreignImageRanks: parseRanks('foreign-ranks', args.values.get('foreign-ranks')),
+    },
+    io,
+  );
+}
 
 function parseAccelerators(device: string | undefined, count: number): { flavour: 'gpu' | 'trainium'; count: number } | undefined {
   const flavour = device ?? 'gpu';
