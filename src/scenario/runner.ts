@@ -81,13 +81,13 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
     const run = createContext(world, scenario, defended, cluster);
     notes = run.notes;
     try {
-      await world.sim.runUntil(
-        (async () => {
-          state = await scenario.setup?.(run.ctx);
-          setupDone = true;
-          await scenario.attack(run.ctx, state);
-        })(),
-      );
+      const flow = (async () => {
+        state = await scenario.setup?.(run.ctx);
+        setupDone = true;
+        await scenario.attack(run.ctx, state);
+      })();
+      // A cluster drives its hosts' simulators itself (one per world; rank 0's alone would stall while another runs).
+      await (cluster === undefined ? world.sim.runUntil(flow) : flow);
     } catch (error) {
       thrown = { error };
     }

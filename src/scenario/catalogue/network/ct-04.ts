@@ -1,0 +1,64 @@
+import { defineScenario } from '../../define.ts';
+import { isEmuError } from '../../../errors.ts';
+import { SMALL_CLUSTER, allReduce, clusterOf, formMesh, resultVerdict, type NetState } from './helpers.ts';
+
+const PLACEHOLDER_FLOATS = 8;
+
+/** A rank's stand-in tensor: distinct values per rank, so a sum over the ring is still checked bit for bit. */
+function placeholderTensor(rank: number): Float32Array {
+  return Float32Array.from({ length: PLACEHOLDER_FLOATS }, (_, i) => (rank * PLACEHOLDER_FLOATS + i + 1) / 64);
+}
+
+/** The rank whose host runs the co-tenant's own enclave image instead of ours. */
+const FOREIGN_RANK = 1;
+
+/** Pairs of the mesh that keyed a link with a rank that must never hold our job's keys. */
+export function keyedWith(state: NetState, rank: number): string[] {
+  return (state.mesh?.links ?? []).filter((l) => l.ok && (l.a === rank || l.b === rank)).map((l) => `${l.a}↔${l.b}`);
+}
+
+/** CT-04: a co-tenant's enclave takes a rank of our collective. */
+export default defineScenario<NetState>({
+  id: 'CT-04',
+  name: 'ct.fabric.join-collective',
+  title: 'A co-tenant’s enclave, running its own image, joins our all-reduce as a rank',
+  attacker: 'co-tenant',
+  promises: ['P2', 'P3'],
+  invariants: ['INV-LINK', 'INV-DELIVERY'],
+  tags: { attack: ['T1557'], atlas: ['AML.T0048.004'] },
+  defence: 'linkPeerAttestation',
+  expect: 'blocked',
+  cluster: { ...SMALL_CLUSTER, foreignImageRanks: [FOREIGN_RANK] },
+  teaching:
+    'A co-tenant runs a genuine Nitro enclave of its own image on the host where our rank 1 should be, and answers our job’s handshakes: its attestation document is real, signed by the same Nitro root. ' +
+    'Membership comes from attestation, not from addresses: each handshake checks the peer’s PCR0 against the job’s allowlist (and the job id against its own), so no pair with the foreign rank is keyed, the mesh reports the refusal with a typed code, and the collective stops with a typed error instead of sending our tensor to it. ' +
+    'With peer attestation off any enclave that speaks the protocol is accepted: the foreign rank gets keys for our job and receives our shards (the scenario sees its keyed links).',
+  async setup(ctx) {
+    const cluster = clusterOf(ctx);
+    await cluster.launch();
+    try {
+      return { cluster, inputs: await cluster.computeLocal(), outcomes: [], stats: {} };
+    } catch (error) {
+      if (!isEmuError(error)) throw error;
+      // Our client will not query the co-tenant's image for its tensor (rightly); the collective still needs one per
+      // rank, and what matters here is whether ours reaches the foreign rank, so every rank gets a made-up tensor.
+      ctx.note(`local tensors: ${error.code}; the ranks all-reduce placeholder tensors instead`);
+      return { cluster, inputs: cluster.members.map((m) => placeholderTensor(m.rank)), outcomes: [], stats: {} };
+    }
+  },
+  async attack(ctx, state) {
+    const mesh = formMesh(ctx, state);
+    if (mesh !== undefined) allReduce(ctx, state);
+  },
+  check(_ctx, state) {
+    const keyed = keyedWith(state, FOREIGN_RANK);
+    return [
+      {
+        invariant: 'SCENARIO-FOREIGN-RANK-REFUSED',
+        held: keyed.length === 0,
+        detail: keyed.length === 0 ? `no link keyed with the co-tenant's rank ${FOREIGN_RANK}${state.refusal ? ` (refused: ${state.refusal})` : ''}` : `the co-tenant's rank was accepted: ${keyed.join(', ')} keyed`,
+      },
+      resultVerdict(state),
+    ];
+  },
+});

@@ -1,0 +1,174 @@
+// Steps shared by the fabric scenarios (NET, CT-04, CT-05): the cluster's flow (launch, local tensors, mesh,
+// all-reduce), and filing what the wire and the collective showed for the global checkers (INV-LINK, INV-DELIVERY).
+// Nothing here reads a host's keys: the attacker's view is the NetworkHandle, the platform's view the outcomes.
+import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle } from '../../../cluster/index.ts';
+import { toHex } from '../../../crypto/index.ts';
+import { isSealedHeader, type Packet } from '../../../efa/index.ts';
+import { assert, isEmuError } from '../../../errors.ts';
+import type { CheckVerdict, ScenarioContext } from '../../define.ts';
+
+/** Smallest flows that still cross several packets: 2 hosts, collective on the enclaves' CPU results. */
+export const SMALL_CLUSTER = { hosts: 2, accelerators: { flavour: 'gpu', count: 0 } } as const;
+
+/** Bound on packets one scenario keeps or files (a small all-reduce is a few hundred). */
+export const PACKETS_KEPT_MAX = 20_000;
+
+export interface NetState {
+  readonly cluster: Cluster;
+  readonly inputs: readonly Float32Array[];
+  mesh?: MeshOutcome;
+  /** The last all-reduce's outcome; `outcomes` holds every round's. */
+  outcome?: AllReduceOutcome;
+  readonly outcomes: AllReduceOutcome[];
+  /** The secure links' counters summed over every round. */
+  readonly stats: Record<string, number>;
+  /** The typed error that stopped formMesh or allReduce, if any. */
+  refusal?: string;
+}
+
+export function clusterOf(ctx: ScenarioContext): Cluster {
+  assert(ctx.cluster !== undefined, 'a fabric scenario declares `cluster`');
+  return ctx.cluster;
+}
+
+export function networkOf(ctx: ScenarioContext): NetworkHandle {
+  const network = ctx.attacker.network;
+  assert(network !== undefined, 'only the network attacker holds the fabric handle');
+  return network;
+}
+
+/** setup: every host launches its enclave, which computes its local tensor. */
+export async function launchCluster(ctx: ScenarioContext): Promise<NetState> {
+  const cluster = clusterOf(ctx);
+  await cluster.launch();
+  const inputs = await cluster.computeLocal();
+  ctx.note(`${cluster.members.length} hosts launched, job ${cluster.jobId}, tensors of ${inputs[0]?.length ?? 0} floats`);
+  return { cluster, inputs, outcomes: [], stats: {} };
+}
+
+/** Rounds of all-reduce (a training step each): more traffic on the same links and keys. Stops at the first error. */
+export function allReduceRounds(ctx: ScenarioContext, state: NetState, rounds: number): void {
+  for (let round = 0; round < rounds; round++) {
+    const outcome = allReduce(ctx, state, `round ${round}`);
+    if (outcome === undefined || outcome.errors.length > 0) return;
+  }
+}
+
+/** Runs a platform step; a typed refusal is noted and kept, anything else is a bug and propagates. */
+function typed<T>(ctx: ScenarioContext, state: NetState, what: string, step: () => T): T | undefined {
+  try {
+    return step();
+  } catch (error) {
+    if (!isEmuError(error)) throw error;
+    state.refusal ??= error.code;
+    ctx.note(`${what} refused: ${error.code}`);
+    return undefined;
+  }
+}
+
+export function formMesh(ctx: ScenarioContext, state: NetState): MeshOutcome | undefined {
+  const mesh = typed(ctx, state, 'mesh', () => state.cluster.formMesh());
+  if (mesh === undefined) return undefined;
+  state.mesh = mesh;
+  for (const link of mesh.links) {
+    const how = link.ok ? `keyed${link.encrypted === false ? ' UNENCRYPTED' : ''}${link.suite ? ` (${link.suite})` : ''}` : `refused ${link.code ?? ''}`;
+    ctx.note(`mesh ${link.a}↔${link.b}: ${how}`);
+    if (!link.ok && link.code !== undefined) state.refusal ??= link.code;
+  }
+  return mesh;
+}
+
+/**
+ * Runs the all-reduce and files each rank's result as one delivery (INV-DELIVERY): intact, corrupt, or a typed error
+ * (a rank the collective names, or every rank when the error names none).
+ */
+export function allReduce(ctx: ScenarioContext, state: NetState, label = 'all-reduce'): AllReduceOutcome | undefined {
+  const outcome = typed(ctx, state, label, () => state.cluster.allReduce(state.inputs));
+  const ranks = state.cluster.members.length;
+  if (outcome === undefined) {
+    for (let rank = 0; rank < ranks; rank++) ctx.recordDelivery?.({ messageId: `${label} rank ${rank}`, deliveredIntact: 0, deliveredCorrupt: 0, typedError: state.refusal ?? 'REFUSED' });
+    return undefined;
+  }
+  state.outcome = outcome;
+  state.outcomes.push(outcome);
+  for (const [name, value] of Object.entries(outcome.linkStats)) state.stats[name] = (state.stats[name] ?? 0) + value;
+  const anyError = outcome.errors.find((e) => e.rank < 0)?.code ?? null;
+  for (let rank = 0; rank < ranks; rank++) {
+    const error = outcome.errors.find((e) => e.rank === rank)?.code ?? anyError;
+    const output = outcome.outputs[rank];
+    const intact = error === null && output !== undefined && sameFloats(output, outcome.reference);
+    ctx.recordDelivery?.({ messageId: `${label} rank ${rank}`, deliveredIntact: intact ? 1 : 0, deliveredCorrupt: error === null && !intact ? 1 : 0, typedError: error });
+  }
+  const errors = outcome.errors.map((e) => `${e.rank}:${e.code}`).join(', ');
+  const how = outcome.errors.length > 0 ? `stopped with typed errors ${errors}` : outcome.bitExact ? 'bit-exact with the single-host reference' : 'DIFFERS from the reference, no error';
+  ctx.note(`${label}: ${how}`);
+  if (outcome.errors.length > 0) state.refusal ??= outcome.errors[0]!.code;
+  return outcome;
+}
+
+/** Bit-for-bit equality (NaN and −0 included), as the reference comparison means it. */
+export function sameFloats(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** A secure-link counter summed over every round so far. */
+export function stat(state: NetState, name: string): number {
+  return state.stats[name] ?? 0;
+}
+
+/** The link handshake's own frames (public values and attestation, authenticated by its transcript): not link data. */
+export function isHandshakeFrame(packet: Packet): boolean {
+  const h = packet.header;
+  return typeof h === 'object' && h !== null && (h as { readonly t?: unknown }).t === HANDSHAKE_FRAME_TAG;
+}
+
+/** A packet of the collective's traffic (not a handshake frame), with a payload. */
+export function isLinkData(packet: Packet): boolean {
+  return packet.kind === 'data' && packet.payload !== undefined && !isHandshakeFrame(packet);
+}
+
+/** The (key, IV) identity of a sealed packet as a wire observer reads it: link SPI, epoch, direction context, counter. */
+export function keyIvOf(packet: Packet): string | undefined {
+  const h = packet.header;
+  if (!isSealedHeader(h)) return undefined;
+  return `${h.spi.toString(16)}:${h.epoch}:${h.context}:${h.counter}`;
+}
+
+/**
+ * Files one genuine transmission seen on the wire (INV-LINK): protected only if sealed. Call it once per
+ * transmission (where it is first seen), never for the attacker's own copies.
+ */
+export function fileGenuine(ctx: ScenarioContext, link: string, packet: Packet): void {
+  if (isHandshakeFrame(packet)) return;
+  const keyIv = keyIvOf(packet);
+  const what = `${packet.kind} ${packet.src}→${packet.dst}, ${packet.payload?.length ?? 0} B`;
+  ctx.recordLink?.({ link, protected: keyIv !== undefined, kind: 'genuine', accepted: true, ...(keyIv === undefined ? {} : { keyIv }), detail: what });
+}
+
+/**
+ * Files the attacker's frames of one kind (INV-LINK): `accepted` of them got past the receiving NIC, judged by
+ * how many the hosts' protectors refused (their counters are the only record of a refusal).
+ */
+export function fileForged(ctx: ScenarioContext, link: string, kind: 'tampered' | 'replayed' | 'spliced' | 'reflected', sent: number, accepted: number, detail: string): void {
+  for (let i = 0; i < sent; i++) ctx.recordLink?.({ link, protected: true, kind, accepted: i < accepted, detail });
+}
+
+/** A payload copy with bytes in hex, for loot (what the attacker keeps of a packet). */
+export function payloadHex(packet: Packet, bytesMax = 64): string {
+  return packet.payload === undefined ? '' : toHex(packet.payload.subarray(0, bytesMax));
+}
+
+/** The verdict every fabric scenario ends with: each round's result is the reference bit for bit, or a typed error. */
+export function resultVerdict(state: NetState): CheckVerdict {
+  if (state.outcomes.length === 0) {
+    return { invariant: 'SCENARIO-RESULT', held: state.refusal !== undefined, detail: state.refusal !== undefined ? `no result: refused with ${state.refusal}` : 'no result and no typed error' };
+  }
+  const silent = state.outcomes.filter((o) => !o.bitExact && o.errors.length === 0).length;
+  const exact = state.outcomes.filter((o) => o.bitExact).length;
+  if (silent > 0) return { invariant: 'SCENARIO-RESULT', held: false, detail: `${silent} of ${state.outcomes.length} all-reduces ended with a result that differs from the reference, and no error said so` };
+  return { invariant: 'SCENARIO-RESULT', held: true, detail: `${exact} of ${state.outcomes.length} all-reduces bit-exact with the reference, the others stopped with a typed error` };
+}
