@@ -38,8 +38,9 @@ export function createCluster(options: ClusterOptionsExtra): NitroCluster {
   const resolved = resolveOptions(options);
   const nics: ClusterNics = buildNics(resolved);
   const hosts = createHosts(resolved, nics.hostOfRank);
-  watchParents(nics, hosts);
-  const network = createNetwork(nics, hosts);
+  const modelCrypto = resolved.crypto === 'model';
+  watchParents(nics, hosts, modelCrypto);
+  const network = createNetwork(nics, hosts, modelCrypto);
   const carrier: HandshakeCarrier = createCarrier(nics, network.rewriters);
   const linkDefences = linkDefencesOf(resolved.worldDefences);
   let launched: 'no' | 'running' | 'yes' = 'no';

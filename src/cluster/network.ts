@@ -19,7 +19,7 @@ export interface NetworkControl {
   readonly rewriters: readonly HandshakeRewriter[];
 }
 
-export function createNetwork(nics: ClusterNics, hosts: readonly HostState[]): NetworkControl {
+export function createNetwork(nics: ClusterNics, hosts: readonly HostState[], modelCrypto: boolean): NetworkControl {
   const { fabric } = nics;
   const rewriters: HandshakeRewriter[] = [];
   const nameOf = (linkId: number): string => fabric.links()[linkId]?.name ?? `link ${linkId}`;
@@ -55,14 +55,14 @@ export function createNetwork(nics: ClusterNics, hosts: readonly HostState[]): N
     tap(linkId: number, observer: (packet: Packet, atPs: Ps) => void): void {
       const channel = `fabric tap ${nameOf(linkId)}`;
       fabric.tap(linkId, (packet, atPs) => {
-        recordNetwork(hosts, channel, packet);
+        recordNetwork(hosts, channel, packet, modelCrypto);
         observer(packetCopy(packet), atPs);
       });
     },
     interpose(linkId: number, fn: (packet: Packet, atPs: Ps) => readonly Packet[]): void {
       const channel = `fabric interpose ${nameOf(linkId)}`;
       fabric.interpose!(linkId, (packet, atPs) => {
-        recordNetwork(hosts, channel, packet);
+        recordNetwork(hosts, channel, packet, modelCrypto);
         return fn(packetCopy(packet), atPs);
       });
     },

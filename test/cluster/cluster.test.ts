@@ -149,6 +149,21 @@ describe('three hosts', () => {
   }, 30_000);
 });
 
+describe("crypto: 'model'", () => {
+  it('gives the same fabric-time results as real AES-GCM, and files ciphertext-sized zeros, not the plaintext it keeps', async () => {
+    const cpu = { flavour: 'gpu', count: 0 } as const;
+    const real = (await createCluster({ seed: 12, hosts: 2, accelerators: cpu }).run()) as NitroClusterReport;
+    const model = (await createCluster({ seed: 12, hosts: 2, accelerators: cpu, crypto: 'model' }).run()) as NitroClusterReport;
+    expect(model.allReduce.bitExact).toBe(true);
+    expect(model.allReduce.durationPs).toBe(real.allReduce.durationPs);
+    expect(model.fabricDigest).toBe(real.fabricDigest);
+    expect(model.outputSha256).toBe(real.outputSha256);
+    // ACKs differ: real mode carries their 16-byte tag as a payload, the model charges it without bytes.
+    expect(model.seen.every((s) => s.parentFrames > 0)).toBe(true);
+    expect(model.leaks).toEqual([]);
+  }, 30_000);
+});
+
 describe('who may join the job (CT-04, CT-05)', () => {
   const cpu = { flavour: 'gpu', count: 0 } as const;
 
