@@ -49,8 +49,16 @@ export function samplesFor(elementsPerSample: number, ranks: number): number {
   throw new EmuError('CLUSTER_LOCAL_FAILED', `${elementsPerSample} values per sample cannot fill ${ranks} ring chunks`);
 }
 
+/**
+ * Ranks with the job's data: their enclave got its key and runs the approved image. A co-tenant's enclave serves
+ * its own clients; the job's client refuses to attest it (CLIENT_UNEXPECTED_IMAGE), so it contributes nothing.
+ */
+export function contributes(state: HostState): boolean {
+  return state.ready && !state.foreign;
+}
+
 export async function computeLocalTensors(hosts: readonly HostState[]): Promise<LocalResult> {
-  const ready = hosts.filter((h) => h.ready);
+  const ready = hosts.filter(contributes);
   if (ready.length === 0) throw new EmuError('CLUSTER_NOT_READY', 'no rank has an enclave that got its key', {});
   const first = floatsOf(ready[0]!, await sampleOutput(ready[0]!, 0));
   const samples = samplesFor(first.length, hosts.length);
@@ -58,8 +66,8 @@ export async function computeLocalTensors(hosts: readonly HostState[]): Promise<
   const tensors: Float32Array[] = [];
   for (const state of hosts) {
     const tensor = new Float32Array(length);
-    // A rank whose enclave holds no model (debug mode, refused key) has nothing to contribute: zeros.
-    if (state.ready) {
+    // A rank whose enclave holds no model (debug mode, refused key) or is a co-tenant's has nothing to give: zeros.
+    if (contributes(state)) {
       for (let k = 0; k < samples; k++) {
         const values = state === ready[0] && k === 0 ? first : floatsOf(state, await sampleOutput(state, k));
         if (values.length !== first.length) throw new EmuError('CLUSTER_LOCAL_FAILED', `rank ${state.rank} returned ${values.length} values, not ${first.length}`);
@@ -79,7 +87,7 @@ export function plantTensorCanaries(hosts: readonly HostState[], tensors: readon
   const planted: string[] = [];
   const chunks = ringChunks(tensors[0]!.length, tensors.length);
   for (const state of hosts) {
-    if (!state.ready) continue;
+    if (!contributes(state)) continue;
     const chunk = chunks[state.rank]!;
     const bytes = new Uint8Array(tensors[state.rank]!.buffer.slice(chunk.start * 4, chunk.end * 4));
     if (bytes.length < CANARY_BYTES_MIN || new Set(bytes).size < CANARY_DISTINCT_BYTES_MIN) continue;

@@ -103,8 +103,9 @@ export async function runNarrated(cluster: NitroCluster, say: (title: string, de
     hosts
       .map((h) => {
         const r = rankSummary(h);
-        const what = `${r.image} image${r.debugMode ? ' in DEBUG mode' : ''}, PCR0 ${r.pcr0.slice(0, 16)}…`;
-        return `rank ${r.rank} on host h${r.host}: ${what}, ${r.ready ? 'key released by its KMS, devices attested' : `holds no model (${r.failure ?? 'not ready'})`}`;
+        const what = `${r.image === 'foreign' ? "a co-tenant's image (approved by its own owner)" : 'the approved image'}${r.debugMode ? ' in DEBUG mode' : ''}, PCR0 ${r.pcr0.slice(0, 16)}…`;
+        const devices = cluster.resolved.accelerators.count > 0 ? ', devices attested' : '';
+        return `rank ${r.rank} on host h${r.host}: ${what}, ${r.ready ? `key released by its KMS${devices}` : `holds no model (${r.failure ?? 'not ready'})`}`;
       })
       .join('; ') + '. Every NSM chains to the same Nitro root.',
   );
@@ -115,7 +116,9 @@ export async function runNarrated(cluster: NitroCluster, say: (title: string, de
     'Each enclave computes its local tensor',
     `${local.samplesPerRank} attested inference(s) per rank on its own prompt${
       local.source === 'device-tokens' ? ` on its ${devices.count} attested ${devices.flavour === 'gpu' ? 'GPU' : 'Trainium'} device(s) (generated token ids / 255)` : ' on its CPU (the MLP\'s probability vector)'
-    }: ${inputs[0]!.length} float32 values per rank, each rank's own chunk planted as a canary; the client's prompt and the output crossed the parent sealed`,
+    }: ${inputs[0]!.length} float32 values per rank, each rank's own chunk planted as a canary; the client's prompt and the output crossed the parent sealed${
+      hosts.some((h) => !h.ready || h.foreign) ? `; ranks ${hosts.filter((h) => !h.ready || h.foreign).map((h) => h.rank).join(', ')} contribute zeros (no model of the job's)` : ''
+    }`,
   );
   const mesh = cluster.formMesh();
   say(

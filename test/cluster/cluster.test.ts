@@ -186,11 +186,14 @@ describe('who may join the job (CT-04, CT-05)', () => {
 
   it('refuses a co-tenant enclave whose image is not the approved one', async () => {
     const cluster = createCluster({ seed: 10, hosts: 2, accelerators: { flavour: 'gpu', count: 0 }, foreignImageRanks: [0] });
-    await cluster.launch();
-    expect(cluster.hosts[0]!.ready).toBe(true);
-    expect(cluster.hosts[0]!.enclave!.pcrs[0]).not.toBe(cluster.hosts[0]!.world.approvedPcr0);
-    const mesh = cluster.formMesh();
-    expect(mesh.links).toEqual([{ a: 0, b: 1, ok: false, code: 'LINK_HANDSHAKE_PCR_REFUSED' }]);
+    const report = (await cluster.run()) as NitroClusterReport;
+    // Its own owner approved it, so it runs and holds its model; it is just not this job's image.
+    expect(report.ranks[0]).toMatchObject({ image: 'foreign', ready: true });
+    expect(report.ranks[0]!.pcr0).not.toBe(cluster.hosts[0]!.world.approvedPcr0);
+    expect(report.mesh.links).toEqual([{ a: 0, b: 1, ok: false, code: 'LINK_HANDSHAKE_PCR_REFUSED' }]);
+    expect(report.allReduce.outputs).toEqual([]);
+    // The job's client would not attest it either: it contributes nothing of the job's.
+    expect(cluster.local!.tensors[0]!.every((v) => v === 0)).toBe(true);
   }, 30_000);
 });
 

@@ -65,7 +65,8 @@ export async function runClusterDemo(options: ClusterDemoOptions, io: CommandIo)
   narrate(`\nAll-reduce: ${report.allReduce.bitExact ? 'bit-exact' : 'NOT bit-exact'} against the single-host reference`);
   narrate(report.outputSha256 === '' ? ' (no output)\n' : `; output sha256 ${report.outputSha256}\n`);
   narrate(`Leak check (parents' EFA devices and the network's taps): ${report.leaks.length === 0 ? 'no canary' : `LEAKS\n${report.leaks.map((l) => `  ${l}`).join('\n')}`}\n`);
-  narrate(`Verdict: ${ok ? 'held' : 'VIOLATED'}; fabric digest ${report.fabricDigest}\n`);
+  const verdict = report.leaks.length > 0 ? 'VIOLATED (plaintext on the fabric)' : ok ? 'held' : 'FAILED (no bit-exact result)';
+  narrate(`Verdict: ${verdict}; fabric digest ${report.fabricDigest}\n`);
   if (options.json) printJson(io, clusterReportJson(report));
   return ok ? 0 : 1;
 }
