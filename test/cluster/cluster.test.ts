@@ -3,7 +3,7 @@ import { createCluster, type NitroCluster, type NitroClusterReport } from '../..
 import { parseTransformerFile, referenceGenerate } from '../../src/accelerator/index.ts';
 import { concatBytes, indexOfBytes, utf8 } from '../../src/crypto/index.ts';
 import { promptTokens } from '../../src/enclave/index.ts';
-import { ringAllReduceReference, ringChunks, type Packet } from '../../src/efa/index.ts';
+import { isSealedHeader, ringAllReduceReference, ringChunks, type Packet } from '../../src/efa/index.ts';
 import { findLeaks } from '../../src/scenario/index.ts';
 
 function bits(values: Float32Array): Uint32Array {
@@ -90,6 +90,16 @@ describe('two hosts, every defence on', () => {
     // The canary exists, so the empty leak list is a finding and not an absence of checks.
     expect(a.hosts[0]!.world.canaries.all.map((c) => c.name)).toEqual(expect.arrayContaining(['rank0-local-tensor', 'rank1-local-tensor']));
   });
+
+  it('pads every sealed data frame to one size class (linkPadding); with padding off the sizes show', async () => {
+    const sealedDataSizes = (packets: readonly Packet[]) =>
+      new Set(packets.filter((p) => p.kind === 'data' && isSealedHeader(p.header)).map((p) => p.payload!.length));
+    expect(sealedDataSizes(tapped).size).toBe(1);
+    const control = createCluster({ seed: 5, hosts: 2, accelerators: { flavour: 'gpu', count: 0 }, defences: { linkPadding: false } });
+    const seen = capture(control, 0);
+    expect((await control.run()).allReduce.bitExact).toBe(true);
+    expect(sealedDataSizes(seen).size).toBeGreaterThan(1);
+  }, 30_000);
 
   it('is deterministic: the same seed gives the same report', () => {
     expect(plain(reportB)).toEqual(plain(reportA));
