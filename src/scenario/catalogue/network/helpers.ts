@@ -3,7 +3,7 @@
 // Nothing here reads a host's keys: the attacker's view is the NetworkHandle, the platform's view the outcomes.
 import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle } from '../../../cluster/index.ts';
 import { toHex } from '../../../crypto/index.ts';
-import { isSealedHeader, type Packet } from '../../../efa/index.ts';
+import { ENDPOINT_HEADER_BYTES, isSealedHeader, type Packet } from '../../../efa/index.ts';
 import { assert, isEmuError } from '../../../errors.ts';
 import type { CheckVerdict, ScenarioContext } from '../../define.ts';
 
@@ -92,7 +92,8 @@ export function allReduce(ctx: ScenarioContext, state: NetState, label = 'all-re
   state.outcome = outcome;
   state.outcomes.push(outcome);
   for (const [name, value] of Object.entries(outcome.linkStats)) state.stats[name] = (state.stats[name] ?? 0) + value;
-  const anyError = outcome.errors.find((e) => e.rank < 0)?.code ?? null;
+  // A failed collective gives no rank a result: each is reported with its own error, or the collective's.
+  const anyError = outcome.errors[0]?.code ?? null;
   for (let rank = 0; rank < ranks; rank++) {
     const error = outcome.errors.find((e) => e.rank === rank)?.code ?? anyError;
     const output = outcome.outputs[rank];
@@ -124,6 +125,17 @@ export function stat(state: NetState, name: string): number {
 export function isHandshakeFrame(packet: Packet): boolean {
   const h = packet.header;
   return typeof h === 'object' && h !== null && (h as { readonly t?: unknown }).t === HANDSHAKE_FRAME_TAG;
+}
+
+/**
+ * A packet that carries tensor bytes, told from the readable transport header (SRD's header is authenticated, not
+ * encrypted): a segment of a message longer than the endpoint's own header. Control messages (responses) are not.
+ */
+export function carriesTensor(packet: Packet): boolean {
+  if (!isLinkData(packet)) return false;
+  const header = isSealedHeader(packet.header) ? packet.header.inner : packet.header;
+  const fields = (typeof header === 'object' && header !== null ? header : {}) as { readonly msgBytes?: unknown; readonly length?: unknown };
+  return typeof fields.msgBytes === 'number' && fields.msgBytes > ENDPOINT_HEADER_BYTES && typeof fields.length === 'number' && fields.length >= 4;
 }
 
 /** A packet of the collective's traffic (not a handshake frame), with a payload. */

@@ -1,11 +1,9 @@
 import type { Packet } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduce, fileForged, isLinkData, fileGenuine, formMesh, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
+import { SMALL_CLUSTER, allReduce, carriesTensor, fileForged, fileGenuine, formMesh, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
 
 /** How many transmissions the attacker rewrites (the first data packets on rank 0's uplink). */
 const FLIPS = 3;
-/** Endpoint header (64 B) and one float: smaller payloads are control messages, not tensor data. */
-const DATA_PAYLOAD_BYTES_MIN = 68;
 
 interface FlipState extends NetState {
   flipped: number;
@@ -43,7 +41,7 @@ export default defineScenario<FlipState>({
     const network = networkOf(ctx);
     network.interpose(network.uplinkOf(0, 'up'), (packet) => {
       fileGenuine(ctx, 'rank 0 uplink', packet);
-      if (state.flipped >= FLIPS || !isLinkData(packet) || packet.payload!.length < DATA_PAYLOAD_BYTES_MIN) return [packet];
+      if (state.flipped >= FLIPS || !carriesTensor(packet)) return [packet];
       state.flipped += 1;
       return [flipLastByte(packet)];
     });
