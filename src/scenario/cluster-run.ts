@@ -3,21 +3,15 @@
 // checkers run once per member world and their verdicts are merged per invariant: an invariant holds only if it
 // holds on every host. The scenario's records (links, deliveries, fail-closed) belong to the run, not to a host:
 // they are checked once, with rank 0's world.
-import * as clusterEntry from '../cluster/index.ts';
-import type { Cluster, ClusterOptions } from '../cluster/index.ts';
-import { EmuError } from '../errors.ts';
+import { createCluster, type Cluster, type ClusterOptions } from '../cluster/index.ts';
 import type { World } from '../world/index.ts';
 import { CHECKERS, emptyRecords, runCheckers, type ScenarioRecords } from './checkers/index.ts';
 import type { CheckVerdict } from './define.ts';
 import type { PrincipalSummary } from './ledger.ts';
 
-type CreateCluster = (options: ClusterOptions) => Cluster | Promise<Cluster>;
-
-/** The cluster of one run; a typed refusal if src/cluster does not provide `createCluster` (yet). */
-export async function buildCluster(options: ClusterOptions): Promise<Cluster> {
-  const create = (clusterEntry as unknown as { readonly createCluster?: CreateCluster }).createCluster;
-  if (typeof create !== 'function') throw new EmuError('SCENARIO_NO_CLUSTER', 'src/cluster does not export createCluster: cluster scenarios cannot run');
-  return await create(options);
+/** The cluster of one run (the scenario's options with the run's seed and defences). */
+export function buildCluster(options: ClusterOptions): Cluster {
+  return createCluster(options);
 }
 
 /** Invariants about what the scenario filed: checked once per run, not once per host. */

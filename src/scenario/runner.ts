@@ -67,7 +67,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
   ];
   const defences = Object.fromEntries(defencesOff.map((d) => [d, false]));
   // A cluster scenario runs on rank 0's world; every member's world is checked (cluster-run.ts).
-  const cluster: Cluster | undefined = scenario.cluster === undefined ? undefined : await buildCluster({ ...scenario.cluster, seed, defences });
+  const cluster: Cluster | undefined = scenario.cluster === undefined ? undefined : buildCluster({ ...scenario.cluster, seed, defences });
   const world = cluster === undefined ? new World({ ...scenario.world, seed, defences }) : cluster.members[0]!.world;
   const worlds = cluster === undefined ? [world] : cluster.members.map((m) => m.world);
   let thrown: { error: unknown } | undefined;
