@@ -7,7 +7,7 @@ import { createCluster, type Cluster, type ClusterOptions } from '../cluster/ind
 import type { World } from '../world/index.ts';
 import { CHECKERS, emptyRecords, runCheckers, type ScenarioRecords } from './checkers/index.ts';
 import type { CheckVerdict } from './define.ts';
-import type { PrincipalSummary } from './ledger.ts';
+import type { Observation, PrincipalSummary } from './ledger.ts';
 
 /** The cluster of one run (the scenario's options with the run's seed and defences). */
 export function buildCluster(options: ClusterOptions): Cluster {
@@ -35,12 +35,26 @@ export function runClusterCheckers(worlds: readonly World[], records: ScenarioRe
   return { verdicts, failed: [...failed] };
 }
 
+/**
+ * The cluster files what the network sees in every host's ledger (one fabric, so each world's checkers see it); a
+ * report counts it once, from rank 0's world. Everything else a host's ledger holds is that host's own.
+ */
+function counted(rank: number, principal: string): boolean {
+  return rank === 0 || principal !== 'network';
+}
+
+/** Every world's observations for a report, the shared network's once. */
+export function mergedObservations(worlds: readonly World[]): Observation[] {
+  return worlds.flatMap((world, rank) => world.ledger.observations.filter((o) => counted(rank, o.principal)));
+}
+
 /** Every world's ledger summary, merged per principal (a cluster run reports one ledger). */
 export function mergedLedgerSummary(worlds: readonly World[]): Record<string, PrincipalSummary> {
   if (worlds.length === 1) return worlds[0]!.ledger.summary();
   const out: Record<string, PrincipalSummary> = {};
-  for (const world of worlds) {
+  for (const [rank, world] of worlds.entries()) {
     for (const [principal, s] of Object.entries(world.ledger.summary())) {
+      if (!counted(rank, principal)) continue;
       const prior = out[principal];
       out[principal] =
         prior === undefined

@@ -1,7 +1,7 @@
 import { isEmuError } from '../errors.ts';
 import { World } from '../world/index.ts';
 import type { Cluster } from '../cluster/index.ts';
-import { buildCluster, mergedLedgerSummary, runClusterCheckers } from './cluster-run.ts';
+import { buildCluster, mergedLedgerSummary, mergedObservations, runClusterCheckers } from './cluster-run.ts';
 import { createContext } from './context.ts';
 import type { CheckVerdict, DefenceName, Scenario } from './define.ts';
 import type { PrincipalSummary } from './ledger.ts';
@@ -142,7 +142,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
     verdicts: verdicts.map((v) => ({ ...v, detail: oneLine(v.detail) })),
     notes,
     ledger: mergedLedgerSummary(worlds),
-    observations: worlds.flatMap((w) => w.ledger.observations.map((o) => ({ principal: o.principal, channel: o.channel, size: o.size, sha256: o.sha256, canaryHits: o.canaryHits }))),
+    observations: mergedObservations(worlds).map((o) => ({ principal: o.principal, channel: o.channel, size: o.size, sha256: o.sha256, canaryHits: o.canaryHits })),
     digest: world.sim.digest(),
     virtualTimeNs: world.sim.nowNs,
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/scenario/catalogue/index.ts';
 import { scenarios } from '../../src/scenario/catalogue/network.ts';
-import { runClusterCheckers } from '../../src/scenario/cluster-run.ts';
+import { mergedLedgerSummary, mergedObservations, runClusterCheckers } from '../../src/scenario/cluster-run.ts';
 import { createContext, emptyRecords, runScenario } from '../../src/scenario/index.ts';
 import { createCluster } from '../../src/cluster/index.ts';
 import { canaryHitsOf, eachBlockedAndCaught } from '../catalogue/helpers.ts';
@@ -57,6 +57,21 @@ describe('catalogue: the fabric (NET, CT-04, CT-05)', () => {
     expect(verdict.detail).toMatch(/^host 1: rank1-secret/);
     // One verdict per invariant, in the checkers' order, whatever the number of hosts.
     expect(new Set(leaked.verdicts.map((v) => v.invariant)).size).toBe(leaked.verdicts.length);
+  });
+
+  it('a report counts the shared network once and each host’s parent on its own', () => {
+    const cluster = createCluster({ seed: 4, hosts: 2, accelerators: { flavour: 'gpu', count: 0 } });
+    const worlds = cluster.members.map((m) => m.world);
+    // What the cluster does for one tapped frame: the same observation in every host's ledger.
+    for (const world of worlds) world.observe('network', 'fabric tap h0->leaf0', 'frame');
+    worlds[0]!.observe('parent-admin', 'efa h0 tx', 'frame');
+    worlds[1]!.observe('parent-admin', 'efa h1 tx', 'frame');
+    const merged = mergedObservations(worlds);
+    expect(merged.filter((o) => o.principal === 'network')).toHaveLength(1);
+    expect(merged.filter((o) => o.principal === 'parent-admin').map((o) => o.channel)).toEqual(['efa h0 tx', 'efa h1 tx']);
+    const summary = mergedLedgerSummary(worlds);
+    expect(summary['network']?.observations).toBe(1);
+    expect(summary['parent-admin']?.observations).toBe(2);
   });
 
   it('reproduces: the same seed gives the same digests and verdicts (NET-02, defended and control)', async () => {
