@@ -1,13 +1,5 @@
 import { defineScenario } from '../../define.ts';
-import { isEmuError } from '../../../errors.ts';
-import { SMALL_CLUSTER, allReduce, clusterOf, formMesh, resultVerdict, type NetState } from './helpers.ts';
-
-const PLACEHOLDER_FLOATS = 8;
-
-/** A rank's stand-in tensor: distinct values per rank, so a sum over the ring is still checked bit for bit. */
-function placeholderTensor(rank: number): Float32Array {
-  return Float32Array.from({ length: PLACEHOLDER_FLOATS }, (_, i) => (rank * PLACEHOLDER_FLOATS + i + 1) / 64);
-}
+import { SMALL_CLUSTER, allReduce, formMesh, launchCluster, resultVerdict, type NetState } from './helpers.ts';
 
 /** The rank whose host runs the co-tenant's own enclave image instead of ours. */
 const FOREIGN_RANK = 1;
@@ -34,21 +26,14 @@ export default defineScenario<NetState>({
     'Membership comes from attestation, not from addresses: each handshake checks the peer’s PCR0 against the job’s allowlist (and the job id against its own), so no pair with the foreign rank is keyed, the mesh reports the refusal with a typed code, and the collective stops with a typed error instead of sending our tensor to it. ' +
     'With peer attestation off any enclave that speaks the protocol is accepted: the foreign rank gets keys for our job and receives our shards (the scenario sees its keyed links).',
   async setup(ctx) {
-    const cluster = clusterOf(ctx);
-    await cluster.launch();
-    try {
-      return { cluster, inputs: await cluster.computeLocal(), outcomes: [], stats: {} };
-    } catch (error) {
-      if (!isEmuError(error)) throw error;
-      // Our client will not query the co-tenant's image for its tensor (rightly); the collective still needs one per
-      // rank, and what matters here is whether ours reaches the foreign rank, so every rank gets a made-up tensor.
-      ctx.note(`local tensors: ${error.code}; the ranks all-reduce placeholder tensors instead`);
-      return { cluster, inputs: cluster.members.map((m) => placeholderTensor(m.rank)), outcomes: [], stats: {} };
-    }
+    return launchCluster(ctx);
   },
   async attack(ctx, state) {
     const mesh = formMesh(ctx, state);
-    if (mesh !== undefined) allReduce(ctx, state);
+    const outcome = mesh === undefined ? undefined : allReduce(ctx, state);
+    // The foreign enclave is the co-tenant's own code: what it ends up holding, the co-tenant holds.
+    const taken = outcome?.outputs[FOREIGN_RANK];
+    if (taken !== undefined) ctx.loot('foreign rank all-reduce result', new Uint8Array(taken.buffer, taken.byteOffset, taken.byteLength));
   },
   check(_ctx, state) {
     const keyed = keyedWith(state, FOREIGN_RANK);
