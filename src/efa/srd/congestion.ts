@@ -30,6 +30,9 @@ import {
   CC_BETA,
   CC_EXCESS_MAX,
   CC_EXCESS_MIN,
+  CC_FLOW_SCALE_PS,
+  CC_FLOW_SCALE_WINDOW_MAX,
+  CC_FLOW_SCALE_WINDOW_MIN,
   CC_HYPER_AFTER_RTTS,
   CC_INCREASE_STEPS_MAX,
   CC_MAJORITY_RTTS,
@@ -158,11 +161,11 @@ export class Congestion {
     this.#sampleRttPs = 0;
     this.#sampleBytes = 0;
     if (!this.enabled || !this.#baseRttKnown || rttPs <= 0) return false;
-    const limitPs = this.baseRttPs + TQ_PS;
+    const limitPs = this.#limitPs();
     // The path choice skips congested EVs on flags the assessment sets: refresh them once per base RTT from the
     // samples of that RTT, so a flag from a passing queue does not keep an EV out for good.
     if (nowPs - this.#assessedPs >= this.baseRttPs) {
-      paths.assess(this.baseRttPs, this.#assessedPs);
+      paths.assess(limitPs, this.#assessedPs);
       this.#assessedPs = nowPs;
     }
     if (rttPs <= limitPs) {
@@ -178,11 +181,27 @@ export class Congestion {
     // The majority is judged on paths sampled since the last cut, within the last few RTTs (not on samples from
     // long ago when there was no cut for a while).
     const sincePs = Math.max(this.#lastCutPs, nowPs - CC_MAJORITY_RTTS * this.baseRttPs);
-    const [active, hot, medianRttPs] = paths.assess(this.baseRttPs, sincePs);
+    const [active, hot, medianRttPs] = paths.assess(limitPs, sincePs);
     this.#assessedPs = nowPs;
     if (hot * 2 <= active) return false;
-    this.#cut(medianRttPs, nowPs);
+    this.#cut(medianRttPs, limitPs, nowPs);
     return true;
+  }
+
+  /**
+   * The RTT above which a sample is congested: baseRtt + Tq, plus up to CC_FLOW_SCALE_PS for a connection whose rate
+   * is a small fraction of a packet per RTT (Swift's flow-based scaling of the target delay). At a 64-sender incast
+   * the shared queue is above Tq most of the time and a slow sender samples it rarely: with one target for all it
+   * hears "congested" at nearly every sample and is cut to nothing while a faster one catches the clean moments.
+   * A slower sender tolerating a little more queue climbs back, which is what lets the rates meet.
+   */
+  #limitPs(): number {
+    const windowPackets = (this.rate * this.baseRttPs) / this.packetBytes;
+    const inv = 1 / Math.sqrt(Math.max(CC_FLOW_SCALE_WINDOW_MIN, windowPackets));
+    const invMax = 1 / Math.sqrt(CC_FLOW_SCALE_WINDOW_MIN);
+    const invMin = 1 / Math.sqrt(CC_FLOW_SCALE_WINDOW_MAX);
+    const scale = clamp((inv - invMin) / (invMax - invMin), 0, 1);
+    return this.baseRttPs + TQ_PS + CC_FLOW_SCALE_PS * scale;
   }
 
   #increase(nowPs: number, ackedBytes: number): void {
@@ -196,21 +215,20 @@ export class Congestion {
       // After clean RTTs in a row the step grows (TIMELY/Swift "hyperactive increase"), so a connection left alone
       // climbs back in a few RTTs instead of 100; any sample above the limit resets the run.
       const cleanRtts = Math.floor((nowPs - this.#cleanSincePs) / this.baseRttPs);
-      const steps = cleanRtts < CC_HYPER_AFTER_RTTS ? 1 : Math.min(CC_INCREASE_STEPS_MAX, 2 + cleanRtts - CC_HYPER_AFTER_RTTS);
+      const steps = cleanRtts < CC_HYPER_AFTER_RTTS ? 1 : Math.min(CC_INCREASE_STEPS_MAX, 2 ** (1 + cleanRtts - CC_HYPER_AFTER_RTTS));
       const step = CC_ALPHA * this.lineRate * steps * (elapsedPs / this.baseRttPs);
       this.rate = Math.min(this.lineRate, this.rate + Math.min(step, Math.max(CC_ALPHA * this.lineRate, this.rate)));
     }
     this.#setCap(ackedBytes);
   }
 
-  #cut(medianRttPs: number, nowPs: number): void {
-    const excess = clamp((medianRttPs - this.baseRttPs - TQ_PS) / medianRttPs, CC_EXCESS_MIN, CC_EXCESS_MAX);
-    // Cut from what the network delivered since the last cut when that is below the rate (research §5.3 cuts to
-    // min(rate·(1−β·excess), deliveryRate)): a sender held by its in-flight cap sends below its rate, and cutting a
-    // rate it does not use would leave it sending as before. A sender short of data delivers less for its own
-    // reasons, so then the rate is the reference.
+  #cut(medianRttPs: number, limitPs: number, nowPs: number): void {
+    const excess = clamp((medianRttPs - limitPs) / medianRttPs, CC_EXCESS_MIN, CC_EXCESS_MAX);
+    // research §5.3: min(rate·(1−β·excess), deliveryRate). A sender held by its in-flight cap sends below its rate,
+    // and cutting a rate it does not use would leave it sending as before: the delivered rate (since the last cut)
+    // bounds it. A sender short of data delivers less for its own reasons, so then only the rate counts.
     const delivered = !this.#appLimited && this.#deliveryMax > 0 ? this.#deliveryMax : this.rate;
-    const next = Math.min(this.rate, delivered) * (1 - CC_BETA * excess);
+    const next = Math.min(this.rate * (1 - CC_BETA * excess), delivered);
     this.rate = Math.max(this.lineRate * CC_RATE_MIN_FRACTION, next);
     this.cuts++;
     this.#lastCutPs = nowPs;

@@ -25,8 +25,11 @@ export const LOSS_PENALTY_RELATIVE = 2;
 export const PENALTY_SCALE_MAX = 16;
 /** CC: additive increase per RTT (fraction of line rate) and multiplicative cut gain β·excess. */
 export const CC_ALPHA = 0.0025;
-/** After k clean base RTTs in a row the increase is min(k, this) × α (our addition; research §5.3 has plain α). */
-export const CC_INCREASE_STEPS_MAX = 8;
+/**
+ * After CC_HYPER_AFTER_RTTS + k clean base RTTs in a row the step is min(2^(k+1), this) × α (our addition; research
+ * §5.3 has plain α): a connection left alone after the others finished reaches line rate in a dozen RTTs.
+ */
+export const CC_INCREASE_STEPS_MAX = 64;
 /** The faster increase starts only after this many clean base RTTs (shorter clean runs are an incast's oscillation). */
 export const CC_HYPER_AFTER_RTTS = 4;
 export const CC_BETA = 0.5;
@@ -35,6 +38,14 @@ export const CC_EXCESS_MIN = 0.05;
 export const CC_EXCESS_MAX = 0.5;
 /** A cut needs most paths sampled within this many base RTTs (and since the last cut) above baseRtt + Tq. */
 export const CC_MAJORITY_RTTS = 4;
+/**
+ * Flow-based scaling of the delay target (Swift, SIGCOMM'20; our addition to research §5.3): up to CC_FLOW_SCALE_PS
+ * more queueing is tolerated as the rate-implied window (rate × baseRtt, in packets) falls from
+ * CC_FLOW_SCALE_WINDOW_MAX to CC_FLOW_SCALE_WINDOW_MIN, scaled by 1/√window.
+ */
+export const CC_FLOW_SCALE_PS = 20 * PS_PER_US;
+export const CC_FLOW_SCALE_WINDOW_MIN = 0.05;
+export const CC_FLOW_SCALE_WINDOW_MAX = 20;
 /** The slowest a connection may be cut to, as a fraction of line rate. */
 export const CC_RATE_MIN_FRACTION = 1 / 1000;
 /** baseRtt is a min filter over this window. */

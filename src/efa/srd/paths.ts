@@ -105,8 +105,8 @@ export class PathSet {
    * Recomputes the congestion flags from EVs whose latest sample is of a packet sent at or after `sentSincePs` (so
    * the verdict reflects the current rate, not the queue an earlier rate built); returns [active, congested, median].
    */
-  assess(baseRttPs: number, sentSincePs: number): [number, number, number] {
-    const limit = baseRttPs + TQ_PS;
+  assess(limitPs: number, sentSincePs: number): [number, number, number] {
+    const limit = limitPs;
     const active: number[] = [];
     let congestedCount = 0;
     for (let ev = 0; ev < this.count; ev++) {
