@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCluster, type NitroCluster, type NitroClusterReport } from '../../src/cluster/index.ts';
+import { HANDSHAKE_FRAME_TAG, createCluster, type NitroCluster, type NitroClusterReport } from '../../src/cluster/index.ts';
 import { parseTransformerFile, referenceGenerate } from '../../src/accelerator/index.ts';
 import { concatBytes, indexOfBytes, utf8 } from '../../src/crypto/index.ts';
 import { promptTokens } from '../../src/enclave/index.ts';
@@ -122,6 +122,21 @@ describe('two hosts, every defence on', () => {
     expect(dataFrames).toBeGreaterThan(2);
     expect(again.bitExact).toBe(true);
     expect(again.linkStats['rejected.authFailed']).toBe(1);
+  });
+
+  it('drops what the network injects: a plaintext frame from a keyed peer, a stray handshake frame (counted, never delivered)', () => {
+    const [h0, h1] = [b.hosts[0]!.host, b.hosts[1]!.host];
+    const before = b.protectorOf(0).stats();
+    const shakes = b.handshakeStats();
+    b.network.inject({ src: h1, dst: h0, entropy: 7, kind: 'data', wireBytes: 300, header: { t: 'srd-data', psn: 1 }, payload: new Uint8Array(200) });
+    b.network.inject(
+      { src: h1, dst: h0, entropy: 7, kind: 'data', wireBytes: 300, header: { t: HANDSHAKE_FRAME_TAG, pair: 0, step: 2, attempt: 0, index: 0, count: 1, total: 200 }, payload: new Uint8Array(200) },
+      b.fabric.now + 1_000_000,
+    );
+    b.fabric.run();
+    expect(b.protectorOf(0).stats()['rejected.plaintext']).toBe(before['rejected.plaintext']! + 1);
+    expect(b.protectorOf(0).stats()['opened']).toBe(before['opened']);
+    expect(b.handshakeStats()['framesStray']).toBe(shakes['framesStray']! + 1);
   });
 
   it('refuses the pair when a handshake message is rewritten in flight, and the ring then does not start', () => {
