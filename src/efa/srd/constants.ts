@@ -24,7 +24,7 @@ export const LOSS_PENALTY_RELATIVE = 2;
 /** A loss penalty lasts PENALTY_RTOS RTOs × (EWMA / level), at most this factor. */
 export const PENALTY_SCALE_MAX = 16;
 /** CC: additive increase per RTT (fraction of line rate) and multiplicative cut gain β·excess. */
-export const CC_ALPHA = 0.0025;
+export const CC_ALPHA = 0.02;
 /**
  * After CC_HYPER_AFTER_RTTS + k clean base RTTs in a row the step is min(2^(k+1), this) × α (our addition; research
  * §5.3 has plain α): a connection left alone after the others finished reaches line rate in a dozen RTTs.
