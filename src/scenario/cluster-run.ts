@@ -3,15 +3,22 @@
 // checkers run once per member world and their verdicts are merged per invariant: an invariant holds only if it
 // holds on every host. The scenario's records (links, deliveries, fail-closed) belong to the run, not to a host:
 // they are checked once, with rank 0's world.
-import { createCluster, type Cluster, type ClusterOptions } from '../cluster/index.ts';
+import { createCluster, type ClusterOptions, type NitroCluster } from '../cluster/index.ts';
+import { sha256Hex, utf8 } from '../crypto/index.ts';
 import type { World } from '../world/index.ts';
 import { CHECKERS, emptyRecords, runCheckers, type ScenarioRecords } from './checkers/index.ts';
 import type { CheckVerdict } from './define.ts';
 import type { Observation, PrincipalSummary } from './ledger.ts';
 
 /** The cluster of one run (the scenario's options with the run's seed and defences). */
-export function buildCluster(options: ClusterOptions): Cluster {
+export function buildCluster(options: ClusterOptions): NitroCluster {
   return createCluster(options);
+}
+
+/** A cluster run's trace digest: every host's simulator and the fabric's, so a change anywhere shows. */
+export function clusterDigest(cluster: NitroCluster): string {
+  const parts = [...cluster.members.map((m) => m.world.sim.digest()), cluster.fabric.digest()];
+  return sha256Hex(utf8(parts.join('|')));
 }
 
 /** Invariants about what the scenario filed: checked once per run, not once per host. */

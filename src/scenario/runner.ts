@@ -1,7 +1,7 @@
 import { isEmuError } from '../errors.ts';
 import { World } from '../world/index.ts';
-import type { Cluster } from '../cluster/index.ts';
-import { buildCluster, mergedLedgerSummary, mergedObservations, runClusterCheckers } from './cluster-run.ts';
+import type { NitroCluster } from '../cluster/index.ts';
+import { buildCluster, clusterDigest, mergedLedgerSummary, mergedObservations, runClusterCheckers } from './cluster-run.ts';
 import { createContext } from './context.ts';
 import type { CheckVerdict, DefenceName, Scenario } from './define.ts';
 import type { PrincipalSummary } from './ledger.ts';
@@ -31,7 +31,7 @@ export interface RunRecord {
   readonly notes: readonly string[];
   readonly ledger: Readonly<Record<string, PrincipalSummary>>;
   readonly observations: readonly ObservationDigest[];
-  /** The simulator's trace digest at the end of the run (same seed, same digest). */
+  /** The simulator's trace digest at the end of the run (same seed, same digest); a cluster's covers every host and the fabric. */
   readonly digest: string;
   readonly virtualTimeNs: number;
 }
@@ -67,7 +67,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
   ];
   const defences = Object.fromEntries(defencesOff.map((d) => [d, false]));
   // A cluster scenario runs on rank 0's world; every member's world is checked (cluster-run.ts).
-  const cluster: Cluster | undefined = scenario.cluster === undefined ? undefined : buildCluster({ ...scenario.cluster, seed, defences });
+  const cluster: NitroCluster | undefined = scenario.cluster === undefined ? undefined : buildCluster({ ...scenario.cluster, seed, defences });
   const world = cluster === undefined ? new World({ ...scenario.world, seed, defences }) : cluster.members[0]!.world;
   const worlds = cluster === undefined ? [world] : cluster.members.map((m) => m.world);
   let thrown: { error: unknown } | undefined;
@@ -143,7 +143,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
     notes,
     ledger: mergedLedgerSummary(worlds),
     observations: mergedObservations(worlds).map((o) => ({ principal: o.principal, channel: o.channel, size: o.size, sha256: o.sha256, canaryHits: o.canaryHits })),
-    digest: world.sim.digest(),
+    digest: cluster === undefined ? world.sim.digest() : clusterDigest(cluster),
     virtualTimeNs: world.sim.nowNs,
   };
 }

@@ -80,6 +80,8 @@ describe('catalogue: the fabric (NET, CT-04, CT-05)', () => {
     expect(b.runs.defended.digest).toBe(a.runs.defended.digest);
     expect(b.runs.control?.digest).toBe(a.runs.control?.digest);
     expect(b.runs.control?.verdicts).toEqual(a.runs.control?.verdicts);
+    // The digest covers the fabric: the control's traffic (plaintext, flips delivered) is another trace.
+    expect(a.runs.control?.digest).not.toBe(a.runs.defended.digest);
     expect(canaryHitsOf(a.runs.control!, 'network').length).toBeGreaterThan(0);
   }, 60_000);
 

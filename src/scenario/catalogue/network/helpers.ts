@@ -2,7 +2,6 @@
 // all-reduce), and filing what the wire and the collective showed for the global checkers (INV-LINK, INV-DELIVERY).
 // Nothing here reads a host's keys: the attacker's view is the NetworkHandle, the platform's view the outcomes.
 import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle } from '../../../cluster/index.ts';
-import { toHex } from '../../../crypto/index.ts';
 import { ENDPOINT_HEADER_BYTES, isSealedHeader, type Packet } from '../../../efa/index.ts';
 import { assert, isEmuError } from '../../../errors.ts';
 import type { CheckVerdict, ScenarioContext } from '../../define.ts';
@@ -167,11 +166,6 @@ export function fileGenuine(ctx: ScenarioContext, link: string, packet: Packet):
  */
 export function fileForged(ctx: ScenarioContext, link: string, kind: 'tampered' | 'replayed' | 'spliced' | 'reflected', sent: number, accepted: number, detail: string): void {
   for (let i = 0; i < sent; i++) ctx.recordLink?.({ link, protected: true, kind, accepted: i < accepted, detail });
-}
-
-/** A payload copy with bytes in hex, for loot (what the attacker keeps of a packet). */
-export function payloadHex(packet: Packet, bytesMax = 64): string {
-  return packet.payload === undefined ? '' : toHex(packet.payload.subarray(0, bytesMax));
 }
 
 /** The verdict every fabric scenario ends with: each round's result is the reference bit for bit, or a typed error. */
