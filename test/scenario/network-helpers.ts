@@ -46,6 +46,13 @@ export function expectEvidence(id: string, result: ScenarioResult, why: string):
   expect(canaryHitsOf(defended, 'network'), why).toEqual([]);
   // INV-LINK was exercised, not vacuous: the scenario filed the wire it saw.
   const link = defended.verdicts.find((v) => v.invariant === 'INV-LINK')?.detail;
-  if (wire === false) expect(link, why).toMatch(/vacuously/);
-  else expect(link, why).not.toMatch(/vacuously/);
+  if (wire === false) {
+    expect(link, why).toMatch(/vacuously/);
+    // The refused handshake was checked: typed, and neither NIC kept keys for the pair.
+    const failClosed = defended.verdicts.find((v) => v.invariant === 'INV-FAIL-CLOSED');
+    expect(failClosed?.held, why).toBe(true);
+    expect(failClosed?.detail, why).toMatch(/^[1-9]\d* integrity failures, all typed, no state changed/);
+  } else {
+    expect(link, why).not.toMatch(/vacuously/);
+  }
 }

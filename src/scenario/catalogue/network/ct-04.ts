@@ -16,7 +16,7 @@ export default defineScenario<NetState>({
   title: 'A co-tenant’s enclave, running its own image, joins our all-reduce as a rank',
   attacker: 'co-tenant',
   promises: ['P2', 'P3'],
-  invariants: ['INV-LINK', 'INV-DELIVERY'],
+  invariants: ['INV-LINK', 'INV-DELIVERY', 'INV-FAIL-CLOSED'],
   tags: { attack: ['T1557'], atlas: ['AML.T0048.004'] },
   defence: 'linkPeerAttestation',
   expect: 'blocked',

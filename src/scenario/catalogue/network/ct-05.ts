@@ -12,7 +12,7 @@ export default defineScenario<NetState>({
   title: 'One rank’s enclave runs in debug mode; will the others send it our data?',
   attacker: 'co-tenant',
   promises: ['P2', 'P3'],
-  invariants: ['INV-LINK', 'INV-DELIVERY'],
+  invariants: ['INV-LINK', 'INV-DELIVERY', 'INV-FAIL-CLOSED'],
   tags: { attack: [], atlas: ['AML.T0048.004'] },
   defence: 'linkPeerAttestation',
   expect: 'blocked',

@@ -1,7 +1,7 @@
 // Steps shared by the fabric scenarios (NET, CT-04, CT-05): the cluster's flow (launch, local tensors, mesh,
 // all-reduce), and filing what the wire and the collective showed for the global checkers (INV-LINK, INV-DELIVERY).
 // Nothing here reads a host's keys: the attacker's view is the NetworkHandle, the platform's view the outcomes.
-import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle } from '../../../cluster/index.ts';
+import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle, type NitroCluster } from '../../../cluster/index.ts';
 import { ENDPOINT_HEADER_BYTES, isSealedHeader, type Packet } from '../../../efa/index.ts';
 import { assert, isEmuError } from '../../../errors.ts';
 import type { CheckVerdict, ScenarioContext } from '../../define.ts';
@@ -72,9 +72,24 @@ export function formMesh(ctx: ScenarioContext, state: NetState): MeshOutcome | u
   for (const link of mesh.links) {
     const how = link.ok ? `keyed${link.encrypted === false ? ' UNENCRYPTED' : ''}${link.suite ? ` (${link.suite})` : ''}` : `refused ${link.code ?? ''}`;
     ctx.note(`mesh ${link.a}↔${link.b}: ${how}`);
-    if (!link.ok && link.code !== undefined) state.refusal ??= link.code;
+    if (link.ok) continue;
+    if (link.code !== undefined) state.refusal ??= link.code;
+    const keysLeft = pairKeysLeft(state.cluster, link.a, link.b);
+    ctx.failClosed(`handshake ${link.a}↔${link.b}`, {
+      typed: link.code !== undefined,
+      stateUnchanged: keysLeft === false,
+      detail: `refused with ${link.code ?? 'no code'}; ${keysLeft === undefined ? 'the NICs could not be inspected' : keysLeft ? 'a NIC still holds keys for the pair' : 'neither NIC holds keys for the pair'}`,
+    });
   }
   return mesh;
+}
+
+/** Whether either rank's NIC still holds a session with the other after a refused handshake (undefined: no way to look). */
+function pairKeysLeft(cluster: Cluster, a: number, b: number): boolean | undefined {
+  const nics = cluster as Partial<NitroCluster>;
+  if (typeof nics.protectorOf !== 'function') return undefined;
+  const hostOf = (rank: number) => cluster.members[rank]!.host;
+  return nics.protectorOf(a).txEpoch(hostOf(b)) !== undefined || nics.protectorOf(b).txEpoch(hostOf(a)) !== undefined;
 }
 
 /**

@@ -26,7 +26,7 @@ export default defineScenario<DowngradeState>({
   title: 'A man in the middle clears the encryption flag in the link handshake',
   attacker: 'network',
   promises: ['P3'],
-  invariants: ['INV-NO-CANARY', 'INV-LINK'],
+  invariants: ['INV-NO-CANARY', 'INV-LINK', 'INV-FAIL-CLOSED'],
   tags: { attack: ['T1557', 'T1562.010'], atlas: [] },
   defence: 'linkDowngradeProtection',
   expect: 'blocked',
