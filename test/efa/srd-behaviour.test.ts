@@ -1,6 +1,7 @@
 // Fabric-level behaviour that makes the model SRD rather than a toy (research/efa-srd.md §6), in small versions.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FABRIC_CONFIG } from '../../src/efa/net/index.ts';
+import { createDomainProtectors } from '../../src/efa/secure/index.ts';
 import type { SrdOptions } from '../../src/efa/srd/index.ts';
 import { linkId, post, world } from './srd-helpers.ts';
 
@@ -66,6 +67,23 @@ describe('SRD behaviour on the fabric', () => {
     expect(late / first).toBeLessThan(1.4);
     // Together they keep the receiver's link busy.
     expect(((first + late) * 8) / ((toPs - fromPs) / 1000)).toBeGreaterThan(90);
+  });
+
+  it('an encrypting sender at line rate paces the bytes its link carries (the seal counted): no queue at its own NIC', () => {
+    const domain = createDomainProtectors({ hosts: Array.from({ length: 16 }, (_, h) => h), jobId: 'pace', domainSecret: new Uint8Array(32).fill(7), options: { mode: 'accounted' } });
+    const w = world({}, (h) => ({ protector: domain.get(h)! }));
+    // The host link has no buffer statistics; a tap sees when each packet starts on the wire, against when the NIC
+    // handed it over (send time + NIC latency): the difference is the wait behind earlier packets.
+    let waitPsMax = 0;
+    w.fabric.tap(linkId(w.fabric, 'h1->leaf0'), (p, startPs) => {
+      if (p.kind === 'data') waitPsMax = Math.max(waitPsMax, startPs - (w.fabric.now + DEFAULT_FABRIC_CONFIG.nicLatencyPs));
+    });
+    post(w, 1, 9, 1, 16 << 20);
+    w.fabric.run();
+    expect(w.completions.get(1)?.ok).toBe(true);
+    // Paced on the 8256 B the sender builds while the link carries 8288 B, the wait grew by 0.32 ns a packet (≈ 0.65 µs
+    // over 2048 packets); paced on what the link carries, a packet never waits.
+    expect(waitPsMax).toBeLessThan(1000);
   });
 
   it('gray link: EVs crossing a lossy spine link lose most of their share; loss does not cut the rate', () => {

@@ -24,6 +24,12 @@ export interface SenderShared {
   readonly pathGapDetector: boolean;
   readonly mtuBytes: number;
   readonly dataOverheadBytes: number;
+  /**
+   * Bytes the protector's seal adds to every packet (0 without one). A transmission's `wire` counts them: pacing and
+   * the in-flight cap must see what the link carries, or an encrypting sender paced at line rate overdrives its own
+   * link by 32 B a packet (0.4%) and builds a queue at the NIC that the plaintext run does not have.
+   */
+  readonly sealBytes: number;
   readonly baseRttGuessPs: number;
 }
 
@@ -57,7 +63,7 @@ export class SrdSender {
     const p = shared.entropyValues;
     // Start each context's round-robin elsewhere so contexts of one host do not move in lockstep.
     this.paths = new PathSet(p, (dst * 7 + shared.host * 13) % p);
-    this.cc = new Congestion(shared.fabric.config.linkGbps, shared.mtuBytes + shared.dataOverheadBytes, shared.baseRttGuessPs, shared.congestionControl);
+    this.cc = new Congestion(shared.fabric.config.linkGbps, shared.mtuBytes + shared.dataOverheadBytes + shared.sealBytes, shared.baseRttGuessPs, shared.congestionControl);
     this.cc.start(shared.fabric.now);
     this.#fifos = new PathFifos(p);
   }
@@ -110,7 +116,7 @@ export class SrdSender {
         return;
       }
       const length = Math.min(this.#s.mtuBytes, msg.bytes - msg.nextOffset);
-      const wire = length + this.#s.dataOverheadBytes;
+      const wire = length + this.#s.dataOverheadBytes + this.#s.sealBytes;
       if (this.inflightBytes > 0 && this.inflightBytes + wire > this.cc.inflightCap) return;
       const entry: TxEntry = {
         psn: this.#ring.nextPsn,
@@ -163,7 +169,7 @@ export class SrdSender {
       length: entry.length,
       msgBytes: entry.msg.bytes,
     };
-    let packet: Packet = { src: s.host, dst: this.dst, entropy: ev, kind: 'data', wireBytes: entry.wire, header };
+    let packet: Packet = { src: s.host, dst: this.dst, entropy: ev, kind: 'data', wireBytes: entry.wire - s.sealBytes, header };
     const payload = entry.msg.payload;
     if (payload !== undefined) packet.payload = payload.subarray(entry.offset, entry.offset + entry.length);
     if (s.protector !== undefined) packet = s.protector.seal(packet);

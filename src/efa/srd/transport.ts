@@ -60,6 +60,7 @@ export function buildSrdTransport(fabric: Fabric, host: HostId, options: SrdOpti
     pathGapDetector: options.pathGapDetector ?? true,
     mtuBytes: config.mtuPayloadBytes,
     dataOverheadBytes,
+    sealBytes: protector === undefined ? 0 : CRYPTO_OVERHEAD_BYTES,
     baseRttGuessPs: baseRttGuessPs(fabric, config.mtuPayloadBytes + config.headerBytes, config.ackBytes),
   };
 
