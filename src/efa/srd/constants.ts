@@ -16,11 +16,15 @@ export const PENALTY_RTOS = 4;
 export const EV_DOWN_PS = 1 * PS_PER_MS;
 /**
  * Per-EV loss EWMA (one step per ACK or loss) and when a detected loss also penalises its EV (gray failures): the
- * EV's EWMA must exceed both an absolute level and LOSS_PENALTY_RELATIVE × the mean over the context's EVs.
+ * EV's EWMA must exceed both an absolute level and LOSS_PENALTY_RELATIVE × the context's loss rate (one random loss
+ * lifts an EV's EWMA to ≈ 6%, about 6 × a 1% rate spread over all paths, so it often passes; a path that loses
+ * where the others do not passes at once).
  */
 export const LOSS_EWMA_GAIN = 1 / 16;
 export const LOSS_PENALTY_LEVEL = 0.02;
-export const LOSS_PENALTY_RELATIVE = 2;
+export const LOSS_PENALTY_RELATIVE = 5;
+/** The context-wide loss rate the relative test compares with: an EWMA over every ACK and loss of the context. */
+export const LOSS_CONTEXT_GAIN = 1 / 256;
 /** A loss penalty lasts PENALTY_RTOS RTOs × (EWMA / level), at most this factor. */
 export const PENALTY_SCALE_MAX = 16;
 /** CC: additive increase per RTT (fraction of line rate) and multiplicative cut gain β·excess. */

@@ -1,4 +1,4 @@
-import { EV_DOWN_PS, LOSS_EWMA_GAIN, LOSS_PENALTY_LEVEL, LOSS_PENALTY_RELATIVE, PENALTY_RTOS, PENALTY_SCALE_MAX, RTO_MAX_PS, RTO_MIN_PS, TQ_PS } from './constants.ts';
+import { EV_DOWN_PS, LOSS_CONTEXT_GAIN, LOSS_EWMA_GAIN, LOSS_PENALTY_LEVEL, LOSS_PENALTY_RELATIVE, PENALTY_RTOS, PENALTY_SCALE_MAX, RTO_MAX_PS, RTO_MIN_PS, TQ_PS } from './constants.ts';
 
 /**
  * Per-entropy-value path state of one SRD context (research/efa-srd.md §5.3): RTT estimators, per-path sequence
@@ -24,6 +24,8 @@ export class PathSet {
   /** Congestion flags from the last CC update (srtt > baseRtt + Tq), and whether most active EVs were fine. */
   readonly congested: Uint8Array;
   majorityFine = true;
+  /** The context's loss rate per transmission outcome (ACK or loss) over all its EVs, slow. */
+  #lossRate = 0;
   #cursor: number;
   quarantines = 0;
   penalties = 0;
@@ -63,6 +65,7 @@ export class PathSet {
     this.probing[ev] = 0;
     this.probeOutstanding[ev] = 0;
     this.lossEwma[ev] = this.lossEwma[ev]! * (1 - LOSS_EWMA_GAIN);
+    this.#lossRate *= 1 - LOSS_CONTEXT_GAIN;
   }
 
   /** RTO for a transmission on `ev` after `timeouts` earlier timeouts of the same PSN (×2 each). */
@@ -78,9 +81,12 @@ export class PathSet {
    */
   gapLoss(ev: number, nowPs: number): void {
     this.lossEwma[ev] = this.lossEwma[ev]! * (1 - LOSS_EWMA_GAIN) + LOSS_EWMA_GAIN;
-    let sum = 0;
-    for (let e = 0; e < this.count; e++) sum += this.lossEwma[e]!;
-    const level = Math.max(LOSS_PENALTY_LEVEL, (LOSS_PENALTY_RELATIVE * sum) / this.count);
+    this.#lossRate = this.#lossRate * (1 - LOSS_CONTEXT_GAIN) + LOSS_CONTEXT_GAIN;
+    // Against the context's own long-run loss rate, not the mean of the per-EV averages: one random loss lifts its
+    // EV's average by a full gain step (6%), which the mean of 32 averages barely follows, so under 1% loss spread
+    // over every path almost every loss used to sit its EV out for ~4 RTOs, and at full load the uneven spray that
+    // leaves costs more goodput than the loss itself (E3, 8 connections).
+    const level = Math.max(LOSS_PENALTY_LEVEL, LOSS_PENALTY_RELATIVE * this.#lossRate);
     // The worse the EV's record, the longer it sits out (a persistent gray link ends up carrying almost nothing).
     const scale = Math.min(PENALTY_SCALE_MAX, this.lossEwma[ev]! / level);
     if (this.lossEwma[ev]! > level) this.#penalise(ev, nowPs, nowPs + Math.round(PENALTY_RTOS * scale * this.rto(ev, 0)));
@@ -89,6 +95,7 @@ export class PathSet {
   /** A timeout on `ev`: one penalises it for PENALTY_RTOS RTOs, two in a row quarantine it, then one probe. */
   timeout(ev: number, rtoPs: number, nowPs: number): boolean {
     this.lossEwma[ev] = this.lossEwma[ev]! * (1 - LOSS_EWMA_GAIN) + LOSS_EWMA_GAIN;
+    this.#lossRate = this.#lossRate * (1 - LOSS_CONTEXT_GAIN) + LOSS_CONTEXT_GAIN;
     const streak = ++this.consecutiveTimeouts[ev]!;
     this.probeOutstanding[ev] = 0;
     if (streak >= 2 && this.#outCount(nowPs) * 2 < this.count) {
