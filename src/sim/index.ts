@@ -5,3 +5,4 @@ export { Trace, canonicalJson, type TraceEvent, type TraceValue, type LogSink } 
 export { AuditLog, type AuditEntry } from './audit.ts';
 export { parseEpoch, wallClockMs } from './clock.ts';
 export { Des, DES_PENDING_MAX, type DesHandler, type DesRunLimits } from './des.ts';
+export { SYSTEM_WALL_CLOCK, manualWallClock, followWallClock, type WallClock } from './wall-clock.ts';
