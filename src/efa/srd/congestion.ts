@@ -1,29 +1,41 @@
-// NOTE (`nitro-emu fabric experiment E1..E4`, SRD, seeds 1/2/3; before = commit 0a1a1fb's CC, after = this file).
-// What was wrong, found with per-flow rate traces:
-// - E4 incast: (1) the in-flight cap floor was 2 packets, so 64 senders could hold 1 MiB against a 512 KiB buffer:
-//   queues overflowed for the whole job (60% of bytes resent). Floor now one packet. (2) A sender whose first ACKs
-//   came back through a full queue took that queue for its base RTT, called later queueing clean and kept its rate
-//   (the late comer's advantage of delay-based CC): baseRtt is now bounded by the configuration's unloaded RTT.
-//   (3) Increase was per clean ACK, so a slow sender (one packet per several RTTs) almost never increased while
-//   every sample cut it: starvation. The step is now α per base RTT of clean time, common to all senders; a cut
-//   is at most once per RTT, from min(rate, delivered rate) (a cap-limited sender's unused rate is not cut), only
-//   when most recently sampled paths are above baseRtt + Tq. (4) A lost retransmission under RTO back-off held a
-//   one-packet cap for milliseconds: it now stops counting against the cap after one plain RTO.
-//   After: completion 1.23/1.29/1.21 × ideal, Jain (steady state) 0.972/0.953/0.950 (seed 3: 0.9499, a hair under
-//   the bar) with encryption on; 0.937/0.955/0.957 off. Retransmitted bytes at N = 64: 9.7% — the first-RTT burst of
-//   64 × 0.5 BDP that research §6 itself predicts; the research's "< 1%" is not compatible with that start.
-// - E3, 8 parallel connections: 0.82/0.80/0.78 of line rate (bar 0.95; before 0.80/0.74/0.76), single 0.97–0.98.
-//   Not the rate: ECMP maps each connection's 32 EVs unevenly onto 8 spines (seed 1: one uplink carries 1.19 × its
-//   share under plain round-robin) at 100% offered load, so hot spines queue while others idle. Skipping hot EVs
-//   (PathSet.pick) is not enough; a load-aware spray (REPS-style EV recycling) is the next step. Missed.
-// - E1 median FCT 1.15/1.14/1.17 × ideal (before 1.20/1.23/1.20); E2 recovery 90/100/100 µs, no app error.
-// Encryption on vs off: the only difference is 32 B more per packet on the wire (payload per packet is the same
-// 8192 B, so packets per message do not change; crypto latency sits inside nicLatencyPs, identical in both runs;
-// fault draws are taken per packet, so a changed packet order re-deals which packet a loss hits, as any timing
-// change does). That is 0.39% more serialisation. The 6–13% differences came from the old CC's chaos: a 0.4% timing change decided which sender got
-// starved or escaped the cut. After the fixes: E3 goodput within 0.3–1.6%, E2 identical or one 10 µs bin, E4 Jain
-// within 0.2–3.7%, but E4 completion still differs up to 10% (seed 2: one straggler flow behind the hyperactive
-// increase; without it on/off is < 1.2% everywhere but completion is 1.46 × ideal), and E1 FCTs 0.4–2%.
+// NOTE (`nitro-emu fabric experiment E1..E4 --crypto model`, SRD, seeds 1/2/3, encryption on unless said; before =
+// the CC of commit 0a1a1fb, after = this file). Causes found with per-flow rate traces, and what was done:
+// - E4 incast: (1) the in-flight cap floor was 2 packets, so 64 senders held 1 MiB against a 512 KiB buffer and queues
+//   overflowed for the whole job (60% of bytes resent): floor now one packet. (2) A sender whose first ACKs came back
+//   through a full queue took that queue for its base RTT, called later queueing clean and kept its rate: baseRtt is
+//   bounded by the configuration's unloaded RTT. (3) Increase was per clean ACK, so a slow sender (a packet every few
+//   RTTs) hardly ever increased while every sample could cut it: now α per base RTT of clean time, common to all, and
+//   at most one cut per RTT, to min(rate·(1−β·excess), delivered rate) (research §5.3), only when most recently
+//   sampled paths are congested. (4) A 64-sender queue sits above Tq most of the time and a slow sender samples it
+//   rarely, so with one target it heard "congested" nearly always: the target now grows for senders under a packet per
+//   RTT (Swift's flow scaling, CC_FLOW_SCALE_*). (5) A lost retransmission under RTO back-off held the one-packet cap
+//   for milliseconds: it stops counting against the cap after one plain RTO. (6) A sender left alone after the others
+//   finished climbed at α per RTT: after 4 clean RTTs the step doubles each RTT (up to 64 α).
+//   After: completion 1.07/1.09/1.07 × ideal (bar 1.3; before 1.18/1.24/1.36), Jain 0.985/0.985/0.983 (bar 0.95;
+//   before 0.78/0.77/0.78). Bytes resent at N = 64: 10% (before 60%) — the first-RTT burst of 64 × 0.5 BDP into a
+//   512 KiB buffer that research §6 itself predicts; its "< 1%" cannot hold with that start. Met.
+// - E3, 8 parallel connections at 1% loss: 0.886/0.870/0.868 of line rate (bar 0.95; before 0.80/0.74/0.76); one
+//   connection 0.97–0.98. Missed. Two causes, measured by forcing an even EV→spine map in a script: (a) ECMP hashes each
+//   connection's 32 EVs unevenly onto the 8 spines (seed 1: one uplink gets 1.19 × its share under round-robin) and
+//   the offered load is 100% of the spine layer — plain round-robin tops out near 1/1.19 even at 0% loss (0.87 there;
+//   0.92 with the congested-EV skip; 0.99 with an even map); (b) random loss penalised its EV (the gray-link rule
+//   compared an EV's loss average with the mean of the averages, which every single loss passed), and the spray
+//   around penalised EVs is uneven too: with an even map, 0.88 at 1% loss, 0.98 without those penalties. (b) is
+//   partly fixed (the context's loss rate is the reference now; a single loss still passes 5 × a 1% rate about 7 times
+//   in 10, and a stricter rule fails the gray-link test). For (a), rate-blind load balancing on RTT made it worse in
+//   every form tried (lower skip threshold, spray weights, two choices, REPS-style recycling, PLB-style repathing,
+//   which also broke E2 when new entropies landed on the dead link): all connections chase the same cold spine one
+//   RTT late. A randomised half-skip of congested EVs gained ~0.02 (not kept). Next step: slower, decorrelated path
+//   weights per connection, or a receiver-driven (credit) scheme.
+// - E1 median FCT 1.15/1.13/1.14 × ideal (bar 1.2; before 1.20/1.23/1.20). E2 recovery 90/120/100 µs, no app error.
+// Encryption on vs off (before: 6–13% apart on E3/E4). The two runs differ only by 32 B more per packet on the wire
+// (payload per packet is 8192 B in both, so packets per message do not change; the crypto latency sits inside
+// nicLatencyPs in both; `--crypto real` and `model` give identical results). Causes: (1) the old CC was chaotic — a
+// 0.4% timing change decided which incast sender starved or escaped the cut; (2) pacing and the in-flight cap counted
+// a packet without the seal, so an encrypting sender at line rate overdrove its own link by 0.4% and queued at its NIC
+// (fixed: SenderShared.sealBytes). After: E2 identical, E4 within 0.1–1.9%, E3 within 0.3–1.5% (single connection
+// −0.4%: the 32 B themselves), E1 within 0–1.1% on median and mean but up to 2.8% on the worst of 32 flows — the run
+// taking another course, in both directions across seeds, not a cost of encryption.
 import {
   BASE_RTT_WINDOW_PS,
   CC_ALPHA,
