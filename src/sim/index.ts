@@ -6,3 +6,4 @@ export { AuditLog, type AuditEntry } from './audit.ts';
 export { parseEpoch, wallClockMs } from './clock.ts';
 export { Des, DES_PENDING_MAX, type DesHandler, type DesRunLimits } from './des.ts';
 export { SYSTEM_WALL_CLOCK, manualWallClock, followWallClock, type WallClock } from './wall-clock.ts';
+export { RealTimeDriver, REAL_TIME_TICK_MS, type RealTimeOptions } from './real-time.ts';
