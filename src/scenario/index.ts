@@ -17,7 +17,7 @@ export {
   type ScenarioDefinition,
   type ScenarioMeta,
 } from './define.ts';
-export { runScenario, runScenarios, type ObservationDigest, type RunOptions, type RunOutcome, type RunRecord, type ScenarioResult } from './runner.ts';
+export { runScenario, runScenarioOnce, runScenarios, type ObservationDigest, type RunOptions, type RunOutcome, type RunRecord, type ScenarioResult } from './runner.ts';
 export { createContext, type RunContext } from './context.ts';
 export { CO_TENANT_ROLE_ARN, coTenantHandle, handlesFor, operatorHandle, parentAdminHandle } from './capabilities.ts';
 export {

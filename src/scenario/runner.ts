@@ -2,6 +2,7 @@ import { isEmuError } from '../errors.ts';
 import { World } from '../world/index.ts';
 import type { NitroCluster } from '../cluster/index.ts';
 import { buildCluster, clusterDigest, mergedLedgerSummary, mergedObservations, runClusterCheckers } from './cluster-run.ts';
+import type { LogSink } from '../sim/index.ts';
 import { createContext } from './context.ts';
 import type { CheckVerdict, DefenceName, Scenario } from './define.ts';
 import type { PrincipalSummary } from './ledger.ts';
@@ -54,13 +55,18 @@ export interface ScenarioResult {
 
 export interface RunOptions {
   readonly seed: number;
+  /**
+   * Where each run's world logs its trace (pino lines with virtual time); asked once per run so the lines can say
+   * which run they belong to. Cluster scenarios do not log (their worlds are built by src/cluster).
+   */
+  readonly log?: (run: { readonly scenario: string; readonly defended: boolean }) => LogSink;
 }
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
 const messageOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /** Runs setup → attack inside the simulator, then every checker and the scenario's own check. */
-async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean): Promise<RunRecord> {
+async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean, log?: RunOptions['log']): Promise<RunRecord> {
   const defencesOff: DefenceName[] = [
     ...(scenario.baselineDefencesOff ?? []),
     ...(defended || scenario.defence === null ? [] : [scenario.defence]),
@@ -68,7 +74,8 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean)
   const defences = Object.fromEntries(defencesOff.map((d) => [d, false]));
   // A cluster scenario runs on rank 0's world; every member's world is checked (cluster-run.ts).
   const cluster: NitroCluster | undefined = scenario.cluster === undefined ? undefined : buildCluster({ ...scenario.cluster, seed, defences });
-  const world = cluster === undefined ? new World({ ...scenario.world, seed, defences }) : cluster.members[0]!.world;
+  const sink = cluster === undefined ? log?.({ scenario: scenario.id, defended }) : undefined;
+  const world = cluster === undefined ? new World({ ...scenario.world, seed, defences, ...(sink === undefined ? {} : { log: sink }) }) : cluster.members[0]!.world;
   const worlds = cluster === undefined ? [world] : cluster.members.map((m) => m.world);
   let thrown: { error: unknown } | undefined;
   let state: unknown;
@@ -168,8 +175,8 @@ function judge(scenario: Scenario<any>, defended: RunRecord, control: RunRecord 
  * defence off, each in a fresh world from the same seed. The same seed gives the same result.
  */
 export async function runScenario(scenario: Scenario<any>, options: RunOptions): Promise<ScenarioResult> {
-  const defended = await runOnce(scenario, options.seed, true);
-  const control = scenario.expect === 'blocked' ? await runOnce(scenario, options.seed, false) : null;
+  const defended = await runOnce(scenario, options.seed, true, options.log);
+  const control = scenario.expect === 'blocked' ? await runOnce(scenario, options.seed, false, options.log) : null;
   const { passed, reason } = judge(scenario, defended, control);
   return {
     id: scenario.id,
@@ -185,6 +192,11 @@ export async function runScenario(scenario: Scenario<any>, options: RunOptions):
     reason: oneLine(reason),
     runs: { defended, control },
   };
+}
+
+/** One run only: defended, or the negative control with the scenario's defence off (guided demos show one at a time). */
+export function runScenarioOnce(scenario: Scenario<any>, options: RunOptions & { readonly defended: boolean }): Promise<RunRecord> {
+  return runOnce(scenario, options.seed, options.defended, options.log);
 }
 
 /** Runs scenarios one after another, in the order given. */
