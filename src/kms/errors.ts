@@ -13,6 +13,7 @@ export const KMS_ERROR_STATUS = {
   InvalidGrantTokenException: 400,
   InvalidKeyUsageException: 400,
   KMSInternalException: 500,
+  KMSInvalidStateException: 400,
   LimitExceededException: 400,
   MalformedPolicyDocumentException: 400,
   NotFoundException: 400,
@@ -73,4 +74,9 @@ export function invalidCiphertext(): KmsError {
 
 export function notFound(what: string): KmsError {
   return new KmsError('KMS_NOT_FOUND', 'NotFoundException', `${what} does not exist`);
+}
+
+/** Real KMS's answer to any use of a key pending deletion other than reading its metadata or policy. */
+export function pendingDeletion(arn: string): KmsError {
+  return new KmsError('KMS_INVALID_STATE', 'KMSInvalidStateException', `${arn} is pending deletion.`);
 }

@@ -47,6 +47,7 @@ export class GrantStore {
   readonly #byToken = new Map<string, string>();
   readonly #grantsMax: number;
   readonly #random: RandomSource;
+  #version = 0;
 
   constructor(grantsMax: number, random: RandomSource) {
     assert(Number.isSafeInteger(grantsMax) && grantsMax > 0, 'grantsMax must be positive');
@@ -56,6 +57,16 @@ export class GrantStore {
 
   get size(): number {
     return this.#grants.size;
+  }
+
+  /** Bumped by every change, so a served KMS knows when to persist. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Every grant, oldest first, for the state file. */
+  all(): readonly GrantRecord[] {
+    return [...this.#grants.values()];
   }
 
   /** Draws id and token; the store is unchanged until `add`. */
@@ -74,6 +85,7 @@ export class GrantStore {
     assert(!this.#grants.has(record.grantId) && this.#grants.size < this.#grantsMax, 'newIdentity precedes add');
     this.#grants.set(record.grantId, Object.freeze(record));
     this.#byToken.set(record.token, record.grantId);
+    this.#version++;
   }
 
   get(grantId: string): GrantRecord | undefined {
@@ -94,6 +106,12 @@ export class GrantStore {
     assert(record !== undefined, `no grant ${grantId}`);
     this.#grants.delete(grantId);
     this.#byToken.delete(record.token);
+    this.#version++;
+  }
+
+  /** Drops every grant on a deleted key. */
+  removeForKey(keyId: string): void {
+    for (const grant of this.forKey(keyId)) this.remove(grant.grantId);
   }
 
   /**

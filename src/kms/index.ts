@@ -30,3 +30,4 @@ export { BLOB_OVERHEAD, BLOB_VERSION, canonicalContext } from './ciphertext.ts';
 export { TARGET_PREFIX, type JsonReply } from './json-protocol.ts';
 export { lintKeyPolicy, lintErrors, closestConditionKey, type Finding, type LintCode, type LintOptions } from './lint.ts';
 export { GRANT_OPERATIONS } from './grants.ts';
+export { KMS_STATE_VERSION, type KmsStateSnapshot, type KeySnapshot, type GrantSnapshot } from './state.ts';

@@ -27,6 +27,16 @@ export interface KeyRecord {
   readonly policy: KeyPolicy;
   readonly keyUsage: KeyUsage;
   readonly keySpec: KeySpec;
+  /** When ScheduleKeyDeletion's waiting period ends (ms since 1970); null unless the key is pending deletion. */
+  readonly deletionMs: number | null;
+}
+
+/** A key with its material, for the served KMS's state file only (state.ts); nothing else exports material. */
+export interface KeyEntry {
+  readonly record: KeyRecord;
+  readonly material: Uint8Array;
+  /** KEY_AGREEMENT keys: the uncompressed P-384 point. */
+  readonly publicPoint: Uint8Array | undefined;
 }
 
 export interface KeyStoreOptions {
@@ -55,6 +65,8 @@ export class KeyStore {
   /** KEY_AGREEMENT keys: the P-384 private scalar stays here with the AES material; only the point goes out. */
   readonly #publicPoints = new Map<string, Uint8Array>();
   readonly #aliases = new Map<string, string>();
+  /** Bumped by every change, so a served KMS knows when to persist. */
+  #version = 0;
 
   constructor(options: KeyStoreOptions) {
     this.#options = options;
@@ -72,6 +84,10 @@ export class KeyStore {
 
   get size(): number {
     return this.#keys.size;
+  }
+
+  get version(): number {
+    return this.#version;
   }
 
   /** A fresh UUID v4 from the id stream (distinct from the material stream, so ids say nothing about keys). */
@@ -97,7 +113,7 @@ export class KeyStore {
     const keySpec = fields.keySpec ?? 'SYMMETRIC_DEFAULT';
     const keyUsage = fields.keyUsage ?? 'ENCRYPT_DECRYPT';
     assert((keySpec === 'ECC_NIST_P384') === (keyUsage === 'KEY_AGREEMENT'), 'key spec and usage are checked before create');
-    const record: KeyRecord = Object.freeze({ id, arn: this.keyArn(id), enabled: true, ...fields, keySpec, keyUsage });
+    const record: KeyRecord = Object.freeze({ id, arn: this.keyArn(id), enabled: true, deletionMs: null, ...fields, keySpec, keyUsage });
     if (keySpec === 'ECC_NIST_P384') {
       const pair = p384KeyPair(this.#options.materialRandom);
       this.#material.set(id, pair.privateKey);
@@ -106,6 +122,7 @@ export class KeyStore {
       this.#material.set(id, this.#options.materialRandom.bytes(KEY_MATERIAL_LENGTH));
     }
     this.#keys.set(id, record);
+    this.#version++;
     return record;
   }
 
@@ -165,10 +182,48 @@ export class KeyStore {
     this.#replace(id, { enabled });
   }
 
+  /** Pending deletion disables the key; cancelling leaves it disabled, as in real KMS. */
+  setDeletion(id: string, deletionMs: number | null): void {
+    this.#replace(id, { deletionMs, enabled: false });
+  }
+
   #replace(id: string, change: Partial<KeyRecord>): void {
     const record = this.#keys.get(id);
     assert(record !== undefined, `no key ${id}`);
     this.#keys.set(id, Object.freeze({ ...record, ...change }));
+    this.#version++;
+  }
+
+  /** Deletes a key whose waiting period is over: record, material and every alias that named it. */
+  purge(id: string): void {
+    const record = this.#keys.get(id);
+    assert(record !== undefined && record.deletionMs !== null, `purge needs a key pending deletion, got ${id}`);
+    this.#material.get(id)?.fill(0);
+    this.#keys.delete(id);
+    this.#material.delete(id);
+    this.#publicPoints.delete(id);
+    for (const [name, keyId] of [...this.#aliases]) if (keyId === id) this.#aliases.delete(name);
+    this.#version++;
+  }
+
+  /** Every key with its material (copies), for the state file. */
+  exportEntries(): readonly KeyEntry[] {
+    return [...this.#keys.values()].map((record) => ({
+      record,
+      material: Uint8Array.from(this.#material.get(record.id)!),
+      publicPoint: this.#publicPoints.has(record.id) ? Uint8Array.from(this.#publicPoints.get(record.id)!) : undefined,
+    }));
+  }
+
+  /** Puts back a key read from a state file; state.ts has validated every field. */
+  restore(entry: KeyEntry): void {
+    const { record } = entry;
+    assert(isKeyUuid(record.id) && !this.#keys.has(record.id) && this.#keys.size < this.#options.keysMax, 'restore needs a fresh id under the bound');
+    assert((record.keySpec === 'ECC_NIST_P384') === (entry.publicPoint !== undefined), 'asymmetric keys carry their point');
+    this.#keys.set(record.id, Object.freeze({ ...record, arn: this.keyArn(record.id) }));
+    this.#material.set(record.id, Uint8Array.from(entry.material));
+    if (entry.publicPoint !== undefined) this.#publicPoints.set(record.id, Uint8Array.from(entry.publicPoint));
+    this.#version++;
   }
 
   hasAlias(aliasName: string): boolean {
@@ -181,6 +236,7 @@ export class KeyStore {
       throw new KmsError('KMS_LIMIT_EXCEEDED', 'LimitExceededException', `The account already has ${this.#options.aliasesMax} aliases.`);
     }
     this.#aliases.set(aliasName, keyId);
+    this.#version++;
   }
 
   /** [alias name, key id], sorted by name. */
@@ -218,6 +274,7 @@ export class KeyStore {
         description: k.description,
         policy: k.policyText,
         usage: k.keyUsage,
+        deletionMs: k.deletionMs ?? undefined,
         material: sha256Hex(concatBytes(MATERIAL_DIGEST_LABEL, this.#material.get(k.id)!)),
       }));
     return sha256Hex(utf8(canonicalJson({ keys, aliases: this.aliases().map(([n, id]) => [n, id]) })));

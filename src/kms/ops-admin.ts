@@ -1,6 +1,6 @@
 import { authorizeAccount, authorizeKey, callerConditionKeys, decide } from './authz.ts';
 import type { OperationContext } from './context.ts';
-import { KmsError, validationError } from './errors.ts';
+import { KmsError, pendingDeletion, validationError } from './errors.ts';
 import { checkGrantTokens } from './grants.ts';
 import type { KeyRecord } from './keys.ts';
 import { lintErrors, lintKeyPolicy } from './lint.ts';
@@ -48,7 +48,8 @@ export function keyMetadata(key: KeyRecord, accountId: string): KeyMetadata {
     Enabled: key.enabled,
     Description: key.description,
     KeyUsage: key.keyUsage,
-    KeyState: key.enabled ? 'Enabled' : 'Disabled',
+    KeyState: key.deletionMs !== null ? 'PendingDeletion' : key.enabled ? 'Enabled' : 'Disabled',
+    ...(key.deletionMs === null ? {} : { DeletionDate: key.deletionMs / 1000 }),
     Origin: 'AWS_KMS',
     KeyManager: 'CUSTOMER',
     KeySpec: key.keySpec,
@@ -93,7 +94,7 @@ function admitPolicy(ctx: OperationContext, policyText: string): KeyPolicy {
   return parseKeyPolicy(policyText);
 }
 
-function resolveKey(ctx: OperationContext, fields: Fields, action: string): KeyRecord {
+export function resolveKey(ctx: OperationContext, fields: Fields, action: string): KeyRecord {
   const key = ctx.keys.resolve(requiredString(fields, 'KeyId', KEY_ID_LENGTH_MAX));
   ctx.target(key.id);
   authorizeKey(key, ctx.caller, action, callerConditionKeys(ctx.caller));
@@ -212,11 +213,15 @@ export function getKeyPolicy(ctx: OperationContext, fields: Fields): KmsResponse
 }
 
 export function enableKey(ctx: OperationContext, fields: Fields): KmsResponse<'EnableKey'> {
-  ctx.keys.setEnabled(resolveKey(ctx, fields, 'kms:EnableKey').id, true);
+  const key = resolveKey(ctx, fields, 'kms:EnableKey');
+  if (key.deletionMs !== null) throw pendingDeletion(key.arn);
+  ctx.keys.setEnabled(key.id, true);
   return {};
 }
 
 export function disableKey(ctx: OperationContext, fields: Fields): KmsResponse<'DisableKey'> {
-  ctx.keys.setEnabled(resolveKey(ctx, fields, 'kms:DisableKey').id, false);
+  const key = resolveKey(ctx, fields, 'kms:DisableKey');
+  if (key.deletionMs !== null) throw pendingDeletion(key.arn);
+  ctx.keys.setEnabled(key.id, false);
   return {};
 }

@@ -1,6 +1,6 @@
 import { authorizeKey, callerConditionKeys } from './authz.ts';
 import type { OperationContext } from './context.ts';
-import { KmsError, validationError } from './errors.ts';
+import { KmsError, pendingDeletion, validationError } from './errors.ts';
 import { checkGrantTokens, GRANT_OPERATIONS, GRANT_TOKEN_LENGTH_MAX, type GrantRecord } from './grants.ts';
 import { accountRootArn, parsePrincipalArn } from './principal.ts';
 import { throwIfDryRun } from './release.ts';
@@ -80,6 +80,7 @@ export function createGrant(ctx: OperationContext, fields: Fields): KmsResponse<
     }
     ctx.authorizedByGrant(decision.grantId);
   }
+  if (key.deletionMs !== null) throw pendingDeletion(key.arn);
   if (!key.enabled) throw new KmsError('KMS_DISABLED', 'DisabledException', `${key.arn} is disabled.`);
   throwIfDryRun(fields);
   const { grantId, token } = ctx.grants.newIdentity();

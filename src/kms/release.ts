@@ -1,7 +1,7 @@
 import { buildEnvelopedData, wipe } from '../crypto/index.ts';
 import { authorizeKey, requestConditionKeys } from './authz.ts';
 import type { OperationContext } from './context.ts';
-import { KmsError } from './errors.ts';
+import { KmsError, pendingDeletion } from './errors.ts';
 import { checkGrantTokens, GRANT_OPERATIONS } from './grants.ts';
 import type { KeyRecord } from './keys.ts';
 import type { AttestedRecipient } from './recipient.ts';
@@ -41,6 +41,7 @@ export function admitKeyUse(
   );
   if (decision.grantId !== undefined) ctx.authorizedByGrant(decision.grantId);
   checkKeyUsage(key, action);
+  if (key.deletionMs !== null) throw pendingDeletion(key.arn);
   if (!key.enabled) throw new KmsError('KMS_DISABLED', 'DisabledException', `${key.arn} is disabled.`);
   throwIfDryRun(fields);
   return attested;

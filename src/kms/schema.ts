@@ -21,6 +21,8 @@ export const REQUEST_FIELDS: { readonly [Op in KmsOperation]: Readonly<Record<st
   GetKeyPolicy: { KeyId: 'string', PolicyName: 'string' },
   EnableKey: { KeyId: 'string' },
   DisableKey: { KeyId: 'string' },
+  ScheduleKeyDeletion: { KeyId: 'string', PendingWindowInDays: 'int' },
+  CancelKeyDeletion: { KeyId: 'string' },
   Encrypt: { KeyId: 'string', Plaintext: 'blob', EncryptionAlgorithm: 'string', Recipient: 'ignored', ...CRYPTO },
   Decrypt: { CiphertextBlob: 'blob', KeyId: 'string', EncryptionAlgorithm: 'string', Recipient: 'recipient', ...CRYPTO },
   GenerateDataKey: { KeyId: 'string', NumberOfBytes: 'int', KeySpec: 'string', Recipient: 'recipient', ...CRYPTO },

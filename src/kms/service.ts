@@ -9,10 +9,12 @@ import * as admin from './ops-admin.ts';
 import * as agreement from './ops-agreement.ts';
 import * as cryptoOps from './ops-crypto.ts';
 import * as grantOps from './ops-grants.ts';
+import { cancelKeyDeletion, scheduleKeyDeletion } from './ops-deletion.ts';
 import { generateRandom } from './ops-random.ts';
 import { callerIdentity } from './principal.ts';
 import { RecipientGate } from './recipient.ts';
 import { normalizeRequest } from './schema.ts';
+import { exportSnapshot, restoreSnapshot, type KmsStateSnapshot } from './state.ts';
 import {
   ALL_KMS_DEFENCES,
   type KeyRelease,
@@ -42,6 +44,8 @@ const HANDLERS: { readonly [Op in KmsOperation]: Handler<Op> } = {
   GetKeyPolicy: admin.getKeyPolicy,
   EnableKey: admin.enableKey,
   DisableKey: admin.disableKey,
+  ScheduleKeyDeletion: scheduleKeyDeletion,
+  CancelKeyDeletion: cancelKeyDeletion,
   Encrypt: cryptoOps.encrypt,
   Decrypt: cryptoOps.decrypt,
   GenerateDataKey: cryptoOps.generateDataKey,
@@ -139,6 +143,41 @@ export class KmsService {
     return this.#grants.size === 0 ? this.#keys.digest() : `${this.#keys.digest()}:${this.#grants.digest()}`;
   }
 
+  /** Changes whenever keys, aliases, policies or grants change (a served KMS persists then). */
+  get stateVersion(): number {
+    return this.#keys.version + this.#grants.version;
+  }
+
+  /** Keys (with material), aliases and grants, for the served KMS's state file (state.ts). */
+  exportState(): KmsStateSnapshot {
+    return exportSnapshot(this.#keys, this.#grants);
+  }
+
+  /**
+   * Loads a snapshot into this service, which must be empty. The snapshot is validated whole first; a bad one is a
+   * KMS_STATE_INVALID error and leaves the service empty.
+   */
+  restoreState(snapshot: unknown): void {
+    if (this.#keys.size !== 0 || this.#grants.size !== 0) {
+      throw new KmsError('KMS_STATE_NOT_EMPTY', 'KMSInternalException', 'State can only be restored into an empty KMS.');
+    }
+    restoreSnapshot(snapshot, this.#keys, this.#grants, this.accountId);
+    this.audit.append('kms', 'kms:RestoreState', 'ok', { keys: this.#keys.size, grants: this.#grants.size });
+  }
+
+  /** Deletes keys whose waiting period is over (with their aliases and grants), audited before it happens. */
+  #purgeDueKeys(): void {
+    const nowMs = this.#sim.nowMs;
+    for (const key of this.#keys.list()) {
+      if (key.deletionMs === null || key.deletionMs > nowMs) continue;
+      this.audit.append('kms', 'kms:DeleteKey', 'attempt', { keyId: key.id });
+      this.#grants.removeForKey(key.id);
+      this.#keys.purge(key.id);
+      this.audit.append('kms', 'kms:DeleteKey', 'ok', { keyId: key.id });
+      this.#sim.record('kms.key-deleted', { keyId: key.id });
+    }
+  }
+
   /** How many grants exist (all keys). */
   get grantCount(): number {
     return this.#grants.size;
@@ -162,6 +201,7 @@ export class KmsService {
     let keyId: string | null = null;
     let grantId: string | undefined;
     let attempted = false;
+    this.#purgeDueKeys();
     try {
       operation = operationFromTarget(target);
       action = `kms:${operation}`;

@@ -132,7 +132,9 @@ export interface KeyMetadata {
   readonly Enabled: boolean;
   readonly Description: string;
   readonly KeyUsage: KeyUsage;
-  readonly KeyState: 'Enabled' | 'Disabled';
+  readonly KeyState: 'Enabled' | 'Disabled' | 'PendingDeletion';
+  /** Epoch seconds; only while the key is pending deletion. */
+  readonly DeletionDate?: number;
   readonly Origin: 'AWS_KMS';
   readonly KeyManager: 'CUSTOMER';
   readonly KeySpec: KeySpec;
@@ -199,6 +201,19 @@ export interface KmsOperations {
     response: { readonly Policy: string; readonly PolicyName: 'default' };
   };
   EnableKey: { request: KeyRef; response: Record<string, never> };
+  /** 7 to 30 days (default 30); the key is disabled at once and deleted with its aliases and grants when it ends. */
+  ScheduleKeyDeletion: {
+    request: KeyRef & { readonly PendingWindowInDays?: number };
+    response: {
+      readonly KeyId: string;
+      /** Epoch seconds. */
+      readonly DeletionDate: number;
+      readonly KeyState: 'PendingDeletion';
+      readonly PendingWindowInDays: number;
+    };
+  };
+  /** The key comes back Disabled, as in real KMS. */
+  CancelKeyDeletion: { request: KeyRef; response: { readonly KeyId: string } };
   DisableKey: { request: KeyRef; response: Record<string, never> };
   Encrypt: {
     request: KeyRef & Crypto & { readonly Plaintext: Uint8Array; readonly EncryptionAlgorithm?: string };
