@@ -1,4 +1,5 @@
 import type { ArgSpec, ParsedArgs } from './args.ts';
+import type { LineInput } from './stdin.ts';
 
 /** Where a command writes. With --json, stdout carries only the JSON; narration goes to stderr. */
 export interface CommandIo {
@@ -8,6 +9,8 @@ export interface CommandIo {
   /** Reads a file the user named (relative to the working directory). */
   readFile(path: string): Uint8Array;
   writeFile(path: string, data: Uint8Array | string): void;
+  /** Lines from the user (demo --pause); absent means no one to ask, which commands treat like a pipe. */
+  readonly stdin?: LineInput;
 }
 
 export interface Command {

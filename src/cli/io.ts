@@ -1,12 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EmuError } from '../errors.ts';
 import type { CommandIo } from './command.ts';
+import { processStdin } from './stdin.ts';
 
 export function processIo(): CommandIo {
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stderrIsTty: Boolean(process.stderr.isTTY),
+    stdin: processStdin(),
     readFile(path) {
       try {
         return new Uint8Array(readFileSync(path));

@@ -5,6 +5,10 @@ import { DEFENCE_NAMES, World, runFlow, type FlowReport, type WorldDefences } fr
 import { optionalInteger } from '../args.ts';
 import { printJson, type Command, type CommandIo } from '../command.ts';
 import { parseRanks, runClusterDemo } from './demo-cluster.ts';
+import { flowTracePage } from '../../trace-view/index.ts';
+import { TRACE_FLAGS, TRACE_USAGE, checkTraceArgs, wantsTrace, writeTraceFiles } from './trace-files.ts';
+import { GUIDED_USAGE, runGuidedCommand } from './demo-guided.ts';
+import { LOG_FLAGS_HELP, cliLogSink, logOptionsFrom } from '../log.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -32,22 +36,30 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
   --device D        accelerator flavour: gpu (default; NVIDIA's published SPDM model), trainium (platform-mediated,
                     an ASSUMED design), or none (the enclave runs a small MLP on its CPU)
   --devices N       accelerators on the host (default 2, 1…8): layers split across them, activations on encrypted links
-  --log             write the trace as pino JSON lines (virtual time in "vt", ns) to stderr
+${LOG_FLAGS_HELP}
   --defence-off D   negative control: switch defences off (${DEFENCE_NAMES.join(', ')})
+${TRACE_USAGE}
   --hosts N         the multi-host flow (2…8 hosts; default 1, the single-host flow above): each host launches its
                     enclave, which computes a local tensor on its devices; the enclaves attest each other over the
                     EFA fabric with their own NSM documents and ring-all-reduce their tensors over encrypted SRD;
                     ends with the mesh, the bit-exact verdict against a single-host reference and the leak check
                     (--device and --devices apply per host, default 1 device; --json prints the cluster report)
   --debug-ranks R   with --hosts: these ranks launch in debug mode (their peers must refuse them)
-  --foreign-ranks R with --hosts: these ranks run a co-tenant's image (not the job's approved PCR0)`,
-  args: { values: ['seed', 'epoch', 'defence-off', 'device', 'devices', 'hosts', 'debug-ranks', 'foreign-ranks'], booleans: ['json', 'debug-mode', 'log'] },
+  --foreign-ranks R with --hosts: these ranks run a co-tenant's image (not the job's approved PCR0)
+
+Guided teaching demos:
+${GUIDED_USAGE}`,
+  args: { values: ['seed', 'epoch', 'defence-off', 'device', 'devices', 'hosts', 'debug-ranks', 'foreign-ranks', ...TRACE_FLAGS], booleans: ['json', 'debug-mode', 'log', 'pretty', 'list', 'control', 'pause'], positionalsMax: 2 },
   async run(args, io) {
+    if (args.booleans.has('list') || args.positionals.length > 0) return runGuidedCommand(args, io);
+    if (args.booleans.has('control') || args.booleans.has('pause')) throw new EmuError('CLI_BAD_ARGS', '--control and --pause go with a named demo (nitro-emu demo --list)');
     const json = args.booleans.has('json');
     const seed = optionalInteger(args, 'seed', 1);
     const epochMs = parseEpoch(args.values.get('epoch'), 'fixed');
     const defences = parseDefencesOff(args.values.get('defence-off'));
     const hosts = optionalInteger(args, 'hosts', 1);
+    checkTraceArgs(args);
+    if (hosts !== 1 && wantsTrace(args)) throw new EmuError('CLI_BAD_ARGS', '--trace and --mermaid draw the single-host flow (not --hosts)');
     if (hosts !== 1) return runCluster(args, io, { seed, epochMs, hosts, defences, json });
     if (args.values.has('debug-ranks') || args.values.has('foreign-ranks')) throw new EmuError('CLI_BAD_ARGS', '--debug-ranks and --foreign-ranks need --hosts N (N ≥ 2)');
     const accelerators = parseAccelerators(args.values.get('device'), optionalInteger(args, 'devices', 2));
@@ -61,13 +73,14 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
       defences,
       debugMode: args.booleans.has('debug-mode'),
       ...(accelerators !== undefined ? { accelerators } : {}),
-      ...(args.booleans.has('log') ? { log: 'stderr' as const } : {}),
+      ...logSinkOf(args, seed, io),
     });
     const report = await runFlow(world, (step) => {
       narrate(`${String(step.step).padStart(2)}. ${step.title}   [virtual ${formatMs(step.timeNs)}]\n`);
       narrate(`    ${step.what}\n    who could read it: ${step.readers}\n\n`);
     });
     printSummary(report, narrate);
+    if (wantsTrace(args)) writeTraceFiles(args, io, flowTracePage(world, report));
     const allHeld = Object.values(report.invariants).every((v) => v.held);
     if (json) {
       printJson(io, {
@@ -92,6 +105,12 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
 
 const DEVICES_MAX = 8;
 
+/** --log / --pretty: the world's trace on stderr, every line stamped with virtual time and seed. */
+function logSinkOf(args: Parameters<Command['run']>[0], seed: number, io: CommandIo): { log?: ReturnType<typeof cliLogSink> } {
+  const options = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, io.stderr);
+  return options === undefined ? {} : { log: cliLogSink(options) };
+}
+
 /** `--hosts N`: the cluster flow; every flag that means something per host applies to each host. */
 function runCluster(
   args: Parameters<Command['run']>[0],
@@ -102,7 +121,7 @@ function runCluster(
     throw new EmuError('CLI_BAD_ARGS', `--hosts must be 1 (the single-host flow) or ${CLUSTER_HOSTS_MIN}…${CLUSTER_HOSTS_MAX}, got ${common.hosts}`);
   }
   if (args.booleans.has('debug-mode')) throw new EmuError('CLI_BAD_ARGS', 'with --hosts, name the debug-mode ranks with --debug-ranks R,…');
-  if (args.booleans.has('log')) throw new EmuError('CLI_BAD_ARGS', '--log is for the single-host flow');
+  if (args.booleans.has('log') || args.booleans.has('pretty')) throw new EmuError('CLI_BAD_ARGS', '--log and --pretty are for the single-host flow');
   const accelerators = parseAccelerators(args.values.get('device'), optionalInteger(args, 'devices', 1));
   const narrate = (text: string) => (common.json ? io.stderr(text) : io.stdout(text));
   const flags = [
