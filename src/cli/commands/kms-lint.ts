@@ -2,11 +2,17 @@ import { fromUtf8 } from '../../crypto/index.ts';
 import { EmuError } from '../../errors.ts';
 import { lintKeyPolicy, type Finding } from '../../kms/index.ts';
 import { printJson, type Command } from '../command.ts';
+import { KMS_SERVE_ARGS, KMS_SERVE_USAGE, runKmsServe } from './kms-serve.ts';
+
+const LINT_ONLY = ['approved-pcr0', 'json'];
+const SERVE_ONLY: readonly string[] = [...KMS_SERVE_ARGS.values, ...KMS_SERVE_ARGS.booleans];
 
 export const kmsCommand: Command = {
   name: 'kms',
-  summary: 'KMS tools: lint-policy FILE checks a key policy for the mistakes that defeat attestation',
-  usage: `nitro-emu kms lint-policy FILE [--approved-pcr0 HEX[,HEX…]] [--json]
+  summary: 'KMS tools: lint-policy FILE checks a key policy; serve runs the KMS over HTTP for the AWS SDK',
+  usage: `${KMS_SERVE_USAGE}
+
+nitro-emu kms lint-policy FILE [--approved-pcr0 HEX[,HEX…]] [--json]
 
 Lints a KMS key policy (JSON) for the KP mistakes of the attack catalogue: account-wide kms:*,
 key-yielding operations without an attestation condition, the all-zero (debug) PCR, …IfExists or
@@ -14,10 +20,15 @@ StringLike on attestation keys, unknown or misspelt condition keys (with the clo
 attestation on PCR3/PCR4/PCR8 only. With --approved-pcr0, an image condition naming another PCR0 is
 an error too. --json prints {"file", "errors", "warnings", "findings": [{code, severity, message,
 statement}]}. Exit 0 when there is no error (warnings allowed), 1 when there is one.`,
-  args: { values: ['approved-pcr0'], booleans: ['json'], positionalsMax: 2 },
+  args: { values: ['approved-pcr0', ...KMS_SERVE_ARGS.values], booleans: ['json', ...KMS_SERVE_ARGS.booleans], positionalsMax: 2 },
   async run(args, io) {
     const [sub, path] = args.positionals;
-    if (sub !== 'lint-policy') throw new EmuError('CLI_BAD_ARGS', 'usage: nitro-emu kms lint-policy FILE [--json]');
+    // One command, two flag sets: a flag of the other subcommand is as unknown as a misspelt one.
+    const given = [...args.values.keys(), ...args.booleans];
+    const stray = given.find((flag) => (sub === 'serve' ? LINT_ONLY : SERVE_ONLY).includes(flag));
+    if (stray !== undefined) throw new EmuError('CLI_BAD_ARGS', `unknown option --${stray} for kms ${sub ?? ''}`.trim());
+    if (sub === 'serve') return runKmsServe(args, io);
+    if (sub !== 'lint-policy') throw new EmuError('CLI_BAD_ARGS', 'usage: nitro-emu kms lint-policy FILE [--json] | nitro-emu kms serve [options]');
     if (path === undefined) throw new EmuError('CLI_BAD_ARGS', 'which policy file? usage: nitro-emu kms lint-policy FILE');
     const approved = args.values.get('approved-pcr0');
     const approvedPcr0s = approved === undefined ? undefined : approved.split(',').map((v) => v.trim().toLowerCase());
