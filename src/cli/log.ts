@@ -89,8 +89,13 @@ export function logOptionsFrom(
   return { seed, pretty: flags.pretty, write, ...(fields === undefined ? {} : { fields }) };
 }
 
-/** The help text of the two flags, shared by every command that logs. */
-export const LOG_FLAGS_HELP = `  --log             write the trace as pino JSON lines on stderr: every line has "vt" (virtual time, integer ns)
-                    and "seed"
-  --pretty          the same lines for people (virtual time in ms first, then seed, message and fields);
-                    implies --log`;
+/** The help text of the two flags, shared by every command that logs, aligned to the command's description column. */
+export function logFlagsHelp(column: number): string {
+  const flag = (name: string) => `  ${name}`.padEnd(column);
+  const more = ' '.repeat(column);
+  return [
+    `${flag('--log')}write the trace as pino JSON lines on stderr; every line has "vt" (virtual time,`,
+    `${more}integer ns) and "seed"`,
+    `${flag('--pretty')}the same lines for people (virtual time in ms, seed, message, fields); implies --log`,
+  ].join('\n');
+}

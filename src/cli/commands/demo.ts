@@ -8,7 +8,7 @@ import { parseRanks, runClusterDemo } from './demo-cluster.ts';
 import { flowTracePage } from '../../trace-view/index.ts';
 import { TRACE_FLAGS, TRACE_USAGE, checkTraceArgs, wantsTrace, writeTraceFiles } from './trace-files.ts';
 import { GUIDED_USAGE, runGuidedCommand } from './demo-guided.ts';
-import { LOG_FLAGS_HELP, cliLogSink, logOptionsFrom } from '../log.ts';
+import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -36,7 +36,7 @@ principal obtained and the canary check. Exit 0 only if every invariant held.
   --device D        accelerator flavour: gpu (default; NVIDIA's published SPDM model), trainium (platform-mediated,
                     an ASSUMED design), or none (the enclave runs a small MLP on its CPU)
   --devices N       accelerators on the host (default 2, 1…8): layers split across them, activations on encrypted links
-${LOG_FLAGS_HELP}
+${logFlagsHelp(20)}
   --defence-off D   negative control: switch defences off (${DEFENCE_NAMES.join(', ')})
 ${TRACE_USAGE}
   --hosts N         the multi-host flow (2…8 hosts; default 1, the single-host flow above): each host launches its

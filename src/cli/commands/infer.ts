@@ -5,6 +5,7 @@ import { wallClockMs } from '../../sim/index.ts';
 import { World, runFlow } from '../../world/index.ts';
 import { optionalInteger } from '../args.ts';
 import { printJson, type Command } from '../command.ts';
+import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 const PATHS = ['confidential', 'plain'] as const;
 const FLAVOURS: readonly AcceleratorFlavour[] = ['gpu', 'trainium'];
@@ -22,7 +23,7 @@ function choice<T extends string>(value: string | undefined, allowed: readonly T
 export const inferCommand: Command = {
   name: 'infer',
   summary: 'run the flow to an inference result on accelerators, confidential or plain',
-  usage: `nitro-emu infer --seed N --path confidential|plain [--device gpu|trainium] [--devices N] [--json]
+  usage: `nitro-emu infer --seed N --path confidential|plain [--device gpu|trainium] [--devices N] [--json] [--log|--pretty]
 
 Runs the whole flow with accelerators: KMS releases the weights key to the attested enclave, the enclave
 attests its devices (GPU: SPDM directly; Trainium: the Nitro controller's endorsement, an ASSUMED design),
@@ -35,19 +36,22 @@ what differ.
   --path P        confidential or plain (required)
   --device D      gpu (default) or trainium
   --devices N     accelerators on the host, 1…${DEVICES_MAX} (default 1); layers are split across them
-  --json          print {outputSha256, tokens, virtualTimeNs, wallMs, device, …} on stdout`,
-  args: { values: ['seed', 'path', 'device', 'devices'], booleans: ['json'] },
+  --json          print {outputSha256, tokens, virtualTimeNs, wallMs, device, …} on stdout
+${logFlagsHelp(18)}`,
+  args: { values: ['seed', 'path', 'device', 'devices'], booleans: ['json', 'log', 'pretty'] },
   async run(args, io) {
     const seed = optionalInteger(args, 'seed', 1);
     const path = choice(args.values.get('path'), PATHS, undefined, 'path');
     const flavour = choice(args.values.get('device'), FLAVOURS, 'gpu', 'device');
     const count = optionalInteger(args, 'devices', 1);
     if (count < 1 || count > DEVICES_MAX) throw new EmuError('CLI_BAD_ARGS', `--devices must be 1…${DEVICES_MAX}`);
+    const logging = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, io.stderr, { path });
     const started = wallClockMs();
     const world = new World({
       seed,
       accelerators: { flavour, count, shape: DEFAULT_TRANSFORMER_SHAPE },
       defences: { deviceConfidentialPath: path === 'confidential' },
+      ...(logging === undefined ? {} : { log: cliLogSink(logging) }),
     });
     const report = await runFlow(world);
     const wallMs = wallClockMs() - started;

@@ -5,10 +5,11 @@ import { runCatalogueInPool } from '../../scenario/pool.ts';
 import { junitXml } from '../../scenario/report-junit.ts';
 import { ledgerReport } from '../../scenario/report-ledger.ts';
 import { formatTable, reproCommand, resultsJson } from '../../scenario/report.ts';
-import { runScenario, type ScenarioResult } from '../../scenario/runner.ts';
+import { runScenario, runScenarios, type RunOptions, type ScenarioResult } from '../../scenario/runner.ts';
 import { compileYamlScenario } from '../../scenario/yaml.ts';
 import { optionalInteger } from '../args.ts';
 import { printJson, type Command, type CommandIo } from '../command.ts';
+import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 /** Bound on scenarios named on one command line. */
 const SELECTED_MAX = 500;
@@ -40,6 +41,15 @@ function select(names: readonly string[]): Scenario<any>[] {
   return CATALOGUE.filter((s) => wanted.has(s));
 }
 
+/** --log / --pretty: each run's world logs to stderr, every line stamped with vt, seed, scenario and run. */
+function runLog(args: Parameters<Command['run']>[0], seed: number, io: CommandIo): Pick<RunOptions, 'log'> {
+  const flags = { log: args.booleans.has('log'), pretty: args.booleans.has('pretty') };
+  if (!flags.log && !flags.pretty) return {};
+  return {
+    log: (run) => cliLogSink(logOptionsFrom(flags, seed, io.stderr, { scenario: run.scenario, run: run.defended ? 'defended' : 'control' })!),
+  };
+}
+
 async function runSelected(args: Parameters<Command['run']>[0], io: CommandIo): Promise<number> {
   const json = args.booleans.has('json');
   const seed = optionalInteger(args, 'seed', 1, 0xffff_ffff);
@@ -52,17 +62,21 @@ async function runSelected(args: Parameters<Command['run']>[0], io: CommandIo): 
   if (names.length > SELECTED_MAX) throw new EmuError('CLI_BAD_ARGS', `at most ${SELECTED_MAX} scenarios at once`);
   const narrate = (text: string) => (json ? io.stderr(text) : io.stdout(text));
   narrate(`seed ${seed}\n`);
+  const log = runLog(args, seed, io);
 
   let results: ScenarioResult[];
   if (file !== undefined) {
     const scenario = compileYamlScenario(new TextDecoder().decode(io.readFile(file)), file);
-    results = [await runScenario(scenario, { seed })];
+    results = [await runScenario(scenario, { seed, ...log })];
   } else {
     const list = all ? [...CATALOGUE] : select(names);
     if (list.length === 0) throw new EmuError('CLI_BAD_ARGS', 'the catalogue is empty');
     // Many scenarios: both cores, results merged in catalogue order (the same as a sequential run).
+    // Logging runs in this process, one scenario after another: the pool's workers have no stderr of ours.
     results =
-      list.length > 1
+      log.log !== undefined
+        ? await runScenarios(list, { seed, ...log })
+        : list.length > 1
         ? await runCatalogueInPool(
             list.map((s) => s.id),
             { seed, ...(io.stderrIsTty ? { onResult: (_: ScenarioResult, done: number) => io.stderr(`\r${done}/${list.length} scenarios`) } : {}) },
@@ -86,7 +100,7 @@ export const scenarioCommand: Command = {
   name: 'scenario',
   summary: 'list and run attack scenarios: each defended, and as a negative control with its defence off',
   usage: `nitro-emu scenario list [--json]
-nitro-emu scenario run [ID|NAME…|--all|--file PATH.yaml] [--seed N] [--json] [--junit FILE] [--ledger FILE]
+nitro-emu scenario run [ID|NAME…|--all|--file PATH.yaml] [--seed N] [--json] [--junit FILE] [--ledger FILE] [--log|--pretty]
 
 list   the catalogue (research/attacks.md §2); --json prints [{id, name, attacker, promises, invariants, expect}]
 run    runs scenarios: each in a fresh world defended, then (expect: blocked) again with its defence off.
@@ -98,12 +112,15 @@ run    runs scenarios: each in a fresh world defended, then (expect: blocked) ag
   --seed N        world seed (default 1); the same seed gives the same results
   --json          print {"seed":N,"results":[{id, name, attacker, expect, outcome, control, reason}]}
   --junit FILE    write JUnit XML (one testcase per scenario)
-  --ledger FILE   write every principal's observations and every checker's verdict as JSON`,
-  args: { values: ['seed', 'junit', 'ledger', 'file'], booleans: ['json', 'all'], positionalsMax: SELECTED_MAX + 1 },
+  --ledger FILE   write every principal's observations and every checker's verdict as JSON
+${logFlagsHelp(18)}
+                  (each line also names its scenario and run; runs in one process, one scenario at a time;
+                  cluster scenarios do not log)`,
+  args: { values: ['seed', 'junit', 'ledger', 'file'], booleans: ['json', 'all', 'log', 'pretty'], positionalsMax: SELECTED_MAX + 1 },
   async run(args, io) {
     const [sub] = args.positionals;
     if (sub === 'list') {
-      if (args.positionals.length > 1 || args.values.size > 0 || args.booleans.has('all')) throw new EmuError('CLI_BAD_ARGS', 'scenario list takes only --json');
+      if (args.positionals.length > 1 || args.values.size > 0 || ['all', 'log', 'pretty'].some((f) => args.booleans.has(f))) throw new EmuError('CLI_BAD_ARGS', 'scenario list takes only --json');
       return listScenarios(args.booleans.has('json'), io);
     }
     if (sub === 'run') return runSelected(args, io);
