@@ -56,12 +56,12 @@ function transfer(ctx: EngineContext, d: TransferDescriptor): number {
     checkLength(bytes, d.length);
     ctx.memory.write(d.deviceAddress, bytes);
   } else if (d.op === 'copy-out') {
-    ctx.staging.write(d.stagingSlot, ctx.memory.read(d.deviceAddress, d.length));
+    ctx.staging.write(d.stagingSlot, ctx.memory.read(d.deviceAddress, d.length), { writer: 'device', sealed: false });
   } else if (d.op === 'decrypt') {
     decrypt(ctx, needSession(ctx), d);
   } else {
     const session = needSession(ctx);
-    ctx.staging.write(d.stagingSlot, session.d2h.seal(ctx.memory.read(d.deviceAddress, d.length)));
+    ctx.staging.write(d.stagingSlot, session.d2h.seal(ctx.memory.read(d.deviceAddress, d.length)), { writer: 'device', sealed: true });
   }
   ctx.count(d.op === 'copy-in' || d.op === 'decrypt' ? 'bytesIn' : 'bytesOut', d.length);
   return plain ? plainCopyNs(d.length, ctx.profile.bridge) : confidentialCopyNs(d.length, ctx.profile.bridge);
@@ -100,7 +100,7 @@ function peer(ctx: EngineContext, d: PeerDescriptor): number {
     outbound.checkSlot(d.linkSlot);
     const plaintext = ctx.memory.read(d.deviceAddress, d.length);
     // A plain device (mode off) has no keys: its link carries plaintext, and attestation says mode off.
-    outbound.write(d.linkSlot, ctx.mode === 'off' ? plaintext : peerChannels(ctx, d.peerDeviceId).tx.seal(plaintext));
+    outbound.write(d.linkSlot, ctx.mode === 'off' ? plaintext : peerChannels(ctx, d.peerDeviceId).tx.seal(plaintext), { writer: 'device', sealed: ctx.mode !== 'off' });
   } else {
     ctx.inbound.checkSlot(d.linkSlot);
     const frame = ctx.inbound.read(d.linkSlot);

@@ -2,7 +2,7 @@ export * from './cost.ts';
 export { CHANNEL_LABELS, type ChannelLabel, type ChannelKey, deriveChannelKey } from './channel-keys.ts';
 export { type LockstepLimits, type LockstepState, DEFAULT_LIMITS, LockstepChannel } from './lockstep.ts';
 export { PAGE_BYTES, ProtectedMemory } from './protected-memory.ts';
-export { StagingBuffers } from './staging.ts';
+export { StagingBuffers, type StagingOrigin, type StagingWatcher } from './staging.ts';
 export { readyProof } from './ready.ts';
 export { EmulatedAccelerator, createAcceleratorDevice, connectPeers } from './device.ts';
 export {

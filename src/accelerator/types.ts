@@ -92,7 +92,8 @@ export interface HostVisibleSlots {
   readonly slotsMax: number;
   readonly slotBytesMax: number;
   read(slot: number): Uint8Array;
-  write(slot: number, bytes: Uint8Array): void;
+  /** `origin` says who wrote and whether sealed, for message traces; a write without one is the host's own. */
+  write(slot: number, bytes: Uint8Array, origin?: { readonly writer: 'driver' | 'device'; readonly sealed: boolean }): void;
   /** Every write as it lands (these slots are host memory, so the host's owner sees them). */
   watch?(watcher: (slot: number, bytes: Uint8Array) => void): void;
 }

@@ -32,7 +32,7 @@ function slotsOf(pick: () => HostVisibleSlots): HostVisibleSlots {
       return pick().slotBytesMax;
     },
     read: (slot: number) => pick().read(slot),
-    write: (slot: number, bytes: Uint8Array) => pick().write(slot, bytes),
+    write: (slot: number, bytes: Uint8Array, origin?: Parameters<HostVisibleSlots['write']>[2]) => pick().write(slot, bytes, origin),
   });
 }
 

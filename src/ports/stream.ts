@@ -4,7 +4,8 @@ import type { Simulator } from '../sim/index.ts';
 /** Who holds one end of a connection; the ledger files what it receives under this name. */
 export type EndOwner = string;
 
-export type DeliveryObserver = (owner: EndOwner, channel: string, bytes: Uint8Array) => void;
+/** `from` is the sending end's owner (who put the bytes on the pipe), for message traces. */
+export type DeliveryObserver = (owner: EndOwner, channel: string, bytes: Uint8Array, from?: EndOwner) => void;
 
 export interface PipeOptions {
   readonly sim: Simulator;
@@ -158,7 +159,7 @@ export class PipeEnd {
 
   #deliver(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#options.observe?.(this.owner, this.channel, bytes);
+    this.#options.observe?.(this.owner, this.channel, bytes, this.#peer?.owner);
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       waiter.resolve(bytes);

@@ -60,13 +60,15 @@ export interface RunOptions {
    * which run they belong to. Cluster scenarios do not log (their worlds are built by src/cluster).
    */
   readonly log?: (run: { readonly scenario: string; readonly defended: boolean }) => LogSink;
+  /** Called as each run ends with the worlds it ran in (the trace page draws their messages and ledgers). */
+  readonly onRun?: (run: { readonly record: RunRecord; readonly worlds: readonly World[] }) => void;
 }
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
 const messageOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /** Runs setup → attack inside the simulator, then every checker and the scenario's own check. */
-async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean, log?: RunOptions['log']): Promise<RunRecord> {
+async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean, log?: RunOptions['log'], onRun?: RunOptions['onRun']): Promise<RunRecord> {
   const defencesOff: DefenceName[] = [
     ...(scenario.baselineDefencesOff ?? []),
     ...(defended || scenario.defence === null ? [] : [scenario.defence]),
@@ -140,7 +142,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean,
     const held = `no checker saw a violation (${[...new Set(checked)].join(', ')} held)`;
     reason = thrown !== undefined ? `refused with ${messageOf(thrown.error).replace(/^EmuError: /, '')}; ${held}` : held;
   }
-  return {
+  const record: RunRecord = {
     defended,
     defencesOff,
     outcome,
@@ -153,6 +155,8 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean,
     digest: cluster === undefined ? world.sim.digest() : clusterDigest(cluster),
     virtualTimeNs: world.sim.nowNs,
   };
+  onRun?.({ record, worlds });
+  return record;
 }
 
 function judge(scenario: Scenario<any>, defended: RunRecord, control: RunRecord | null): { passed: boolean; reason: string } {
@@ -175,8 +179,8 @@ function judge(scenario: Scenario<any>, defended: RunRecord, control: RunRecord 
  * defence off, each in a fresh world from the same seed. The same seed gives the same result.
  */
 export async function runScenario(scenario: Scenario<any>, options: RunOptions): Promise<ScenarioResult> {
-  const defended = await runOnce(scenario, options.seed, true, options.log);
-  const control = scenario.expect === 'blocked' ? await runOnce(scenario, options.seed, false, options.log) : null;
+  const defended = await runOnce(scenario, options.seed, true, options.log, options.onRun);
+  const control = scenario.expect === 'blocked' ? await runOnce(scenario, options.seed, false, options.log, options.onRun) : null;
   const { passed, reason } = judge(scenario, defended, control);
   return {
     id: scenario.id,
@@ -196,7 +200,7 @@ export async function runScenario(scenario: Scenario<any>, options: RunOptions):
 
 /** One run only: defended, or the negative control with the scenario's defence off (guided demos show one at a time). */
 export function runScenarioOnce(scenario: Scenario<any>, options: RunOptions & { readonly defended: boolean }): Promise<RunRecord> {
-  return runOnce(scenario, options.seed, options.defended, options.log);
+  return runOnce(scenario, options.seed, options.defended, options.log, options.onRun);
 }
 
 /** Runs scenarios one after another, in the order given. */

@@ -1,4 +1,5 @@
 export { World, DOCUMENT_MAX_AGE_MS } from './world.ts';
+export { MessageLog, MESSAGES_MAX, type MessageEvent } from './messages.ts';
 export { runFlow, type FlowReport, type FlowStep } from './flow.ts';
 export { ALL_DEFENCES, DEFENCE_NAMES, ACCOUNT_ID, type WorldDefences, type WorldOptions } from './options.ts';
 export { checkInvariants, type InvariantVerdict } from './invariants.ts';

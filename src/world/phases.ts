@@ -88,7 +88,7 @@ export async function deployModel(world: World, options: { readonly policy?: obj
   const manifest = { keyId, encryptionContext: ENCRYPTION_CONTEXT, weightsAad: WEIGHTS_AAD, dataKeyPath: PATHS.dataKey, weightsPath: PATHS.weights, ...runtime };
   const upload = (path: string, data: Uint8Array) => {
     world.parent.disk.write(path, data);
-    world.observe('parent-admin', `disk-write ${path}`, data);
+    world.observe('parent-admin', `disk-write ${path}`, data, 'owner');
   };
   upload(PATHS.weights, sealedWeights);
   upload(PATHS.dataKey, dataKeyBlob);
@@ -142,7 +142,7 @@ export async function clientInference(world: World, enclave: EnclaveRecord, depl
     channel: 'internet client<->parent',
     latencyNs: KMS_NETWORK_LATENCY_NS,
     owners: ['client', 'parent-admin'],
-    observe: (owner, channel, bytes) => world.observe(owner, channel, bytes),
+    observe: (owner, channel, bytes, from) => world.observe(owner, channel, bytes, from),
   });
   await relayClientToEnclave(world.parent.vsock, enclave.cid, parentEnd, world.relayControl);
   const client = new InferenceClient({

@@ -9,6 +9,7 @@ import type { EmulatedAccelerator } from '../accelerator/index.ts';
 import { APP_PATHS, startAppServices } from './app-services.ts';
 import { DEVICES_MAX, DEVICE_DEFENCE_NAMES, DRIVER_DEFENCE_NAMES, devicePolicyJson, makeWorldDevices, standardVendor } from './accelerators.ts';
 import { KmsEndpoint } from './kms-endpoint.ts';
+import { MessageLog } from './messages.ts';
 import { kmsTlsIdentity } from './kms-identity.ts';
 import { ACCOUNT_ID, ALL_DEFENCES, arns, type WorldDefences, type WorldOptions } from './options.ts';
 import { openRelayControl, startParentServices, type RelayControl } from './parent-services.ts';
@@ -48,6 +49,8 @@ export class World {
   readonly relayControl: RelayControl = openRelayControl();
   /** The host's accelerators (empty without `options.accelerators`), in PCIe slot order. */
   readonly accelerators: readonly EmulatedAccelerator[];
+  /** Who sent what to whom (the ledger files by receiver); read by the trace page, outside the digest. */
+  readonly messages = new MessageLog();
 
   constructor(options: WorldOptions) {
     this.options = options;
@@ -61,7 +64,7 @@ export class World {
     this.ledger = new Ledger(this.canaries, () => this.sim.nowNs);
     this.accountId = options.accountId ?? ACCOUNT_ID;
     this.arns = arns(this.accountId);
-    const observe = (owner: string, channel: string, bytes: Uint8Array) => this.observe(owner, channel, bytes);
+    const observe = (owner: string, channel: string, bytes: Uint8Array, from?: string) => this.observe(owner, channel, bytes, from);
     this.host = new Host({
       sim: this.sim,
       region: options.region ?? 'us-east-1',
@@ -119,15 +122,30 @@ export class World {
     const vendorRootDer = standardVendor(wanted.flavour).rootDer;
     for (const device of devices) {
       this.host.installAccelerator(device, { vendorRootDer });
-      device.staging.watch((slot, bytes) => this.observe('parent-admin', `device ${device.deviceId.slice(0, 8)} staging ${slot}`, bytes));
-      device.link.watch((slot, bytes) => this.observe('parent-admin', `device ${device.deviceId.slice(0, 8)} link ${slot}`, bytes));
+      device.staging.watch((slot, bytes, origin) => {
+        const observation = this.ledger.record('parent-admin', `device ${device.deviceId.slice(0, 8)} staging ${slot}`, bytes);
+        // A write the driver or device did not announce is the parent's own (it owns the memory).
+        const [from, to] = origin === undefined ? (['parent-admin', 'device'] as const) : origin.writer === 'driver' ? (['enclave', 'device'] as const) : (['device', 'enclave'] as const);
+        this.messages.record({ timeNs: this.sim.nowNs, from, to, channel: observation.channel, observation, ...(from === 'parent-admin' ? {} : { observedBy: 'parent-admin' as const }), ...(origin === undefined ? {} : { sealed: origin.sealed }) });
+      });
+      device.link.watch((slot, bytes, origin) => {
+        const observation = this.ledger.record('parent-admin', `device ${device.deviceId.slice(0, 8)} link ${slot}`, bytes);
+        const from = origin === undefined ? ('parent-admin' as const) : ('device' as const);
+        this.messages.record({ timeNs: this.sim.nowNs, from, to: 'device', channel: observation.channel, observation, ...(from === 'device' ? { observedBy: 'parent-admin' as const } : {}), ...(origin === undefined ? {} : { sealed: origin.sealed }) });
+      });
     }
     return devices;
   }
 
-  /** Files bytes a principal received through an interface under that principal in the ledger. */
-  observe(owner: string, channel: string, bytes: Uint8Array | string): void {
+  /**
+   * Files bytes a principal received through an interface under that principal in the ledger; with `from`
+   * (another principal that sent them) the transfer is also a message in `messages`.
+   */
+  observe(owner: string, channel: string, bytes: Uint8Array | string, from?: string): void {
     assert(isPrincipal(owner), `ledger owner ${owner} is not a principal`);
-    this.ledger.record(owner as Principal, channel, bytes);
+    const observation = this.ledger.record(owner as Principal, channel, bytes);
+    if (from !== undefined && from !== owner && isPrincipal(from)) {
+      this.messages.record({ timeNs: observation.timeNs, from, to: owner as Principal, channel, observation });
+    }
   }
 }

@@ -75,14 +75,14 @@ export function writeToDevice(
 /** Seals (or copies) one chunk into a slot; a slot write that fails after the seal leaves the counters apart. */
 function stage(link: DeviceLink, slot: number, plaintext: Uint8Array): void {
   if (link.path === 'plain') {
-    link.port.staging.write(slot, plaintext);
+    link.port.staging.write(slot, plaintext, { writer: 'driver', sealed: false });
     return;
   }
   const h2d = link.h2d;
   assert(h2d !== undefined, 'confidential link without an h2d channel');
   const sealed = h2d.seal(plaintext);
   try {
-    link.port.staging.write(slot, sealed);
+    link.port.staging.write(slot, sealed, { writer: 'driver', sealed: true });
   } catch (error) {
     link.broken = true;
     throw transferFailed(link, error instanceof EmuError ? error.code : 'STAGING_WRITE_FAILED', error);

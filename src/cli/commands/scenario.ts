@@ -9,6 +9,8 @@ import { runScenario, runScenarios, type RunOptions, type ScenarioResult } from 
 import { compileYamlScenario } from '../../scenario/yaml.ts';
 import { optionalInteger } from '../args.ts';
 import { printJson, type Command, type CommandIo } from '../command.ts';
+import { scenarioTracePage, type ScenarioRunCapture } from '../../trace-view/index.ts';
+import { TRACE_FLAGS, TRACE_USAGE, checkTraceArgs, wantsTrace, writeTraceFiles } from './trace-files.ts';
 import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 /** Bound on scenarios named on one command line. */
@@ -61,8 +63,16 @@ async function runSelected(args: Parameters<Command['run']>[0], io: CommandIo): 
   }
   if (names.length > SELECTED_MAX) throw new EmuError('CLI_BAD_ARGS', `at most ${SELECTED_MAX} scenarios at once`);
   const narrate = (text: string) => (json ? io.stderr(text) : io.stdout(text));
+  checkTraceArgs(args);
+  const trace = wantsTrace(args);
+  if (trace && (all || names.length > 1)) throw new EmuError('CLI_BAD_ARGS', '--trace and --mermaid draw one scenario: name exactly one (or give --file)');
   narrate(`seed ${seed}\n`);
-  const log = runLog(args, seed, io);
+  // The trace page draws the scenario's runs from their worlds, so it takes them as each run ends.
+  const captures: ScenarioRunCapture[] = [];
+  const log: Pick<RunOptions, 'log' | 'onRun'> = {
+    ...runLog(args, seed, io),
+    ...(trace ? { onRun: (run) => void captures.push({ record: run.record, world: run.worlds[0]! }) } : {}),
+  };
 
   let results: ScenarioResult[];
   if (file !== undefined) {
@@ -81,7 +91,7 @@ async function runSelected(args: Parameters<Command['run']>[0], io: CommandIo): 
             list.map((s) => s.id),
             { seed, ...(io.stderrIsTty ? { onResult: (_: ScenarioResult, done: number) => io.stderr(`\r${done}/${list.length} scenarios`) } : {}) },
           )
-        : [await runScenario(list[0] as Scenario<any>, { seed })];
+        : [await runScenario(list[0] as Scenario<any>, { seed, ...log })];
     if (io.stderrIsTty && list.length > 1) io.stderr('\n');
   }
 
@@ -91,6 +101,10 @@ async function runSelected(args: Parameters<Command['run']>[0], io: CommandIo): 
   if (junit !== undefined) io.writeFile(junit, junitXml(results, { seed }));
   const ledger = args.values.get('ledger');
   if (ledger !== undefined) io.writeFile(ledger, `${JSON.stringify(ledgerReport(seed, results), null, 2)}\n`);
+  const defendedRun = captures.find((c) => c.record.defended);
+  if (results[0] !== undefined && defendedRun !== undefined) {
+    writeTraceFiles(args, io, scenarioTracePage(results[0], defendedRun, captures.find((c) => !c.record.defended) ?? null));
+  }
   const failed = results.filter((r) => !r.passed);
   for (const r of failed) narrate(`FAIL ${r.id} ${r.name}: ${r.reason}\n  repro: ${reproCommand(r, seed, file)}\n`);
   return failed.length === 0 ? 0 : 1;
@@ -100,7 +114,7 @@ export const scenarioCommand: Command = {
   name: 'scenario',
   summary: 'list and run attack scenarios: each defended, and as a negative control with its defence off',
   usage: `nitro-emu scenario list [--json]
-nitro-emu scenario run [ID|NAME…|--all|--file PATH.yaml] [--seed N] [--json] [--junit FILE] [--ledger FILE] [--log|--pretty]
+nitro-emu scenario run [ID|NAME…|--all|--file PATH.yaml] [--seed N] [--json] [--junit FILE] [--ledger FILE] [--trace F.html] [--mermaid F.md] [--log|--pretty]
 
 list   the catalogue (research/attacks.md §2); --json prints [{id, name, attacker, promises, invariants, expect}]
 run    runs scenarios: each in a fresh world defended, then (expect: blocked) again with its defence off.
@@ -113,10 +127,12 @@ run    runs scenarios: each in a fresh world defended, then (expect: blocked) ag
   --json          print {"seed":N,"results":[{id, name, attacker, expect, outcome, control, reason}]}
   --junit FILE    write JUnit XML (one testcase per scenario)
   --ledger FILE   write every principal's observations and every checker's verdict as JSON
+With one scenario, its defended run above its control (the refusal that stopped the attack marked):
+${TRACE_USAGE}
 ${logFlagsHelp(18)}
                   (each line also names its scenario and run; runs in one process, one scenario at a time;
                   cluster scenarios do not log)`,
-  args: { values: ['seed', 'junit', 'ledger', 'file'], booleans: ['json', 'all', 'log', 'pretty'], positionalsMax: SELECTED_MAX + 1 },
+  args: { values: ['seed', 'junit', 'ledger', 'file', ...TRACE_FLAGS], booleans: ['json', 'all', 'log', 'pretty'], positionalsMax: SELECTED_MAX + 1 },
   async run(args, io) {
     const [sub] = args.positionals;
     if (sub === 'list') {
