@@ -25,8 +25,10 @@
 //   in 10, and a stricter rule fails the gray-link test). For (a), rate-blind load balancing on RTT made it worse in
 //   every form tried (lower skip threshold, spray weights, two choices, REPS-style recycling, PLB-style repathing,
 //   which also broke E2 when new entropies landed on the dead link): all connections chase the same cold spine one
-//   RTT late. A randomised half-skip of congested EVs gained ~0.02 (not kept). Next step: slower, decorrelated path
-//   weights per connection, or a receiver-driven (credit) scheme.
+//   RTT late. A randomised half-skip of congested EVs and slow per-EV weights on srtt each gained ≤ 0.02 (not kept);
+//   a larger Tq (8, 12 µs) gained nothing and cost E4 fairness. With an even map, penalties as short as 6 µs on the
+//   EV of a random loss already cost seed 1 8%: the spine tier at exactly 100% load is a knife edge, and any queue a
+//   perturbation leaves never drains without a cut. Next step: a receiver-driven (credit) scheme, or E3 at < 100%.
 // - E1 median FCT 1.15/1.13/1.14 × ideal (bar 1.2; before 1.20/1.23/1.20). E2 recovery 90/120/100 µs, no app error.
 // Encryption on vs off (before: 6–13% apart on E3/E4). The two runs differ only by 32 B more per packet on the wire
 // (payload per packet is 8192 B in both, so packets per message do not change; the crypto latency sits inside
