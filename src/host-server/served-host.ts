@@ -5,7 +5,7 @@ import type { EnclaveRecord } from '../hypervisor/index.ts';
 import { NS_PER_MS, RealTimeDriver, SYSTEM_WALL_CLOCK, type WallClock } from '../sim/index.ts';
 import { World } from '../world/index.ts';
 import type { EnclaveDescribeInfo, EnclaveRunInfo, EnclaveTerminateInfo } from './nitro-json.ts';
-import type { ConsoleEndReason } from './protocol.ts';
+import { HOST_PROTOCOL_VERSION, type ConsoleEndReason } from './protocol.ts';
 import type { EnclaveSelector, RunEnclaveRequest } from './requests.ts';
 
 /** Enclaves one served host runs at once (the parent's vCPUs bound it further). */
@@ -46,6 +46,7 @@ export interface HostDescription {
   readonly MemoryMiB: number;
   readonly NitroRootSha256: string;
   readonly NitroRootPem: string;
+  readonly ProtocolVersion: number;
 }
 
 /**
@@ -113,6 +114,7 @@ export class ServedHost {
         MemoryMiB: parent.info.memoryMiB,
         NitroRootSha256: sha256Hex(root),
         NitroRootPem: derToPem(root),
+        ProtocolVersion: HOST_PROTOCOL_VERSION,
       };
     });
   }
