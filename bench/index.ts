@@ -2,6 +2,7 @@ import { benchAttestationIssue, benchAttestationVerify } from './attestation.ts'
 import { benchInferenceConfidentialVsPlain } from './inference.ts';
 import { benchFabricEvents, benchFabricPermutation128 } from './fabric.ts';
 import { benchKmsAttestedDecrypt } from './kms.ts';
+import { benchKmsHttp } from './kms-http.ts';
 import { benchScenarioRate } from './scenario.ts';
 import { benchSwarmRate } from './swarm.ts';
 import type { BenchResult } from './types.ts';
@@ -13,6 +14,7 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: (b
   { name: 'attestation-issue', run: benchAttestationIssue },
   { name: 'attestation-verify', run: benchAttestationVerify },
   { name: 'kms-attested-decrypt', run: benchKmsAttestedDecrypt },
+  { name: 'kms-http', run: benchKmsHttp },
   { name: 'scenario-rate', run: benchScenarioRate },
   { name: 'swarm-rate', run: benchSwarmRate },
   { name: 'weight-load-confidential', run: benchWeightLoadConfidential },

@@ -47,21 +47,19 @@ describe('SigV4 on kms serve', () => {
     // The signed request leaves the SDK, then one byte of its body changes on the way.
     const tampered = client(server);
     let seen = 0;
-    tampered.middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>) => async (args: { request: { body: unknown } }) => {
-        const body = args.request.body;
-        if (body instanceof Uint8Array) {
-          const text = new TextDecoder().decode(body);
-          if (text.includes('tampered')) {
-            args.request.body = utf8(text.replace('tampered', 'tampereD'));
-            seen++;
-          }
+    const tamper = (next: (args: unknown) => Promise<unknown>) => async (args: { request: { body: unknown } }) => {
+      const body = args.request.body;
+      if (body instanceof Uint8Array) {
+        const text = new TextDecoder().decode(body);
+        if (text.includes('tampered')) {
+          args.request.body = utf8(text.replace('tampered', 'tampereD'));
+          seen++;
         }
-        return next(args);
-      },
-      // finalizeRequest at low priority runs inside the signing middleware: after the signature is made.
-      { step: 'finalizeRequest', priority: 'low', name: 'tamper' } as never,
-    );
+      }
+      return next(args);
+      };
+    // finalizeRequest at low priority runs inside the signing middleware: after the signature is made.
+    tampered.middlewareStack.add(tamper as never, { step: 'finalizeRequest', priority: 'low', name: 'tamper' } as never);
     expect(await sdkError(tampered.send(new CreateKeyCommand({ Description: 'tampered' })))).toMatchObject({ name: 'InvalidSignatureException' });
     expect(seen).toBe(1);
     expect((await client(server).send(new CreateKeyCommand({ Description: 'tampered' }))).KeyMetadata!.Description).toBe('tampered');
