@@ -57,7 +57,7 @@ describe('SigV4 on kms serve', () => {
         }
       }
       return next(args);
-      };
+    };
     // finalizeRequest at low priority runs inside the signing middleware: after the signature is made.
     tampered.middlewareStack.add(tamper as never, { step: 'finalizeRequest', priority: 'low', name: 'tamper' } as never);
     expect(await sdkError(tampered.send(new CreateKeyCommand({ Description: 'tampered' })))).toMatchObject({ name: 'InvalidSignatureException' });
