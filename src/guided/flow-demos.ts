@@ -10,6 +10,8 @@ interface Frame {
   readonly title: string;
   readonly intro: string;
   readonly why: (world: World, report: FlowReport) => string;
+  /** Who saw what, when the flow's own line does not fit how the step ended. */
+  readonly who?: (report: FlowReport) => string | undefined;
 }
 
 /** The newcomer's frame around each flow step, by the flow's own title (a step the table lacks is told as the flow tells it). */
@@ -60,12 +62,13 @@ const FRAMES: ReadonlyArray<{ readonly match: RegExp; readonly frame: Frame }> =
     match: /^Enclave attests/,
     frame: {
       title: 'The enclave proves what it is and asks for the key',
+      who: (report) => (report.probes['enclave'] === undefined ? undefined : 'The parent relayed the attestation document (it is public) and KMS’s refusal; no key crossed.'),
       intro:
         'Inside, the enclave makes a key pair and asks its attestation device (the NSM) for a signed document holding its PCRs and its public key. It sends that document to KMS through the parent, with the encrypted data key.',
       why: (_world, report) =>
         report.probes['enclave'] === undefined
           ? 'KMS checked the signature up to the Nitro root and PCR0 against the policy, then encrypted its answer to the public key in the document: only this enclave can open it, even though the parent carried it.'
-          : report.enclave?.debugMode
+          : report.enclave?.debugMode && /AccessDenied/.test(report.probes['enclave'])
             ? 'Stopped: the document says PCR0 is all zeros (debug mode), which is not the approved image, so the policy’s condition fails and KMS answers AccessDenied. The key never leaves KMS.'
             : 'Stopped: KMS refused, so the enclave holds no key and nothing secret is released.',
     },
@@ -180,7 +183,7 @@ async function narratedFlow(options: GuidedRunOptions, say: Narrator, debugMode:
   const report = await runFlow(world, (step) => void pending.push({ step }));
   for (const { step } of pending) {
     const frame = frameOf(step);
-    say({ title: frame.title, what: `${frame.intro} In this run: ${step.what.replace(/\.$/, '')}.`.trim(), who: capitalised(step.readers), why: frame.why(world, report) }, step.timeNs);
+    say({ title: frame.title, what: `${frame.intro} In this run: ${step.what.replace(/\.$/, '')}.`.trim(), who: frame.who?.(report) ?? capitalised(step.readers), why: frame.why(world, report) }, step.timeNs);
   }
   ledgerStep(report, say);
   return { ...judge(report), digest: report.digest, virtualTimeNs: report.virtualTimeNs };
