@@ -4,6 +4,7 @@ import { EmuError } from '../errors.ts';
 import type { EnclaveRecord } from '../hypervisor/index.ts';
 import { NS_PER_MS, RealTimeDriver, SYSTEM_WALL_CLOCK, type WallClock } from '../sim/index.ts';
 import { World } from '../world/index.ts';
+import { enclaveCpuPool, freeCpuIds, pickCpuIds, pickEnclaveName } from './slots.ts';
 import type { EnclaveDescribeInfo, EnclaveRunInfo, EnclaveTerminateInfo } from './nitro-json.ts';
 import { HOST_PROTOCOL_VERSION, type ConsoleEndReason } from './protocol.ts';
 import type { EnclaveSelector, RunEnclaveRequest } from './requests.ts';
@@ -110,7 +111,7 @@ export class ServedHost {
         Region: this.#world.host.region,
         EpochMs: this.#world.sim.epochMs,
         CPUIDs: this.#cpuPool(),
-        FreeCPUIDs: this.#freeCpuIds(),
+        FreeCPUIDs: freeCpuIds(this.#cpuPool(), this.#usedCpuIds()),
         MemoryMiB: parent.info.memoryMiB,
         NitroRootSha256: sha256Hex(root),
         NitroRootPem: derToPem(root),
@@ -215,8 +216,8 @@ export class ServedHost {
     if (this.#enclaves.size >= SERVED_ENCLAVES_MAX) throw new EmuError('HOST_TOO_MANY_ENCLAVES', `at most ${SERVED_ENCLAVES_MAX} enclaves`);
     // Strict (CRC, signature) before anything is allocated: a damaged image changes nothing.
     const describedImage = describeEifJson(parseEif(request.eif));
-    const name = this.#pickName(request.enclaveName, describedImage['ImageName']);
-    const cpuIds = this.#pickCpuIds(request.cpu);
+    const name = pickEnclaveName(request.enclaveName, describedImage['ImageName'], this.#names());
+    const cpuIds = pickCpuIds(request.cpu, this.#cpuPool(), this.#usedCpuIds());
     const record = this.#world.host.launchEnclave(this.#world.parent, request.eif, {
       memoryMiB: request.memoryMiB,
       cpuCount: cpuIds.length,
@@ -254,45 +255,16 @@ export class ServedHost {
     return [found];
   }
 
-  /** An explicit name must be free; a default one (the image's name) gets a suffix instead. */
-  #pickName(explicit: string | null, imageName: unknown): string {
-    const taken = new Set([...this.#enclaves.values()].map((served) => served.name));
-    if (explicit !== null) {
-      if (taken.has(explicit)) throw new EmuError('HOST_ENCLAVE_NAME_IN_USE', `an enclave named ${JSON.stringify(explicit)} is running`);
-      return explicit;
-    }
-    const base = typeof imageName === 'string' && imageName.length > 0 ? imageName : 'enclave';
-    for (let n = 1; n <= SERVED_ENCLAVES_MAX + 1; n++) {
-      const candidate = n === 1 ? base : `${base}_${n}`;
-      if (!taken.has(candidate)) return candidate;
-    }
-    throw new EmuError('HOST_ENCLAVE_NAME_IN_USE', 'no free default name');
+  #names(): Set<string> {
+    return new Set([...this.#enclaves.values()].map((served) => served.name));
   }
 
-  /** The parent's vCPUs 1…n−1 form the enclave pool; vCPU 0 stays with the parent (nitro-cli's allocator does the same). */
   #cpuPool(): number[] {
-    return Array.from({ length: this.#world.parent.info.cpuCount - 1 }, (_, i) => i + 1);
+    return enclaveCpuPool(this.#world.parent.info.cpuCount);
   }
 
-  #freeCpuIds(): number[] {
-    const used = new Set([...this.#enclaves.values()].flatMap((served) => served.cpuIds));
-    return this.#cpuPool().filter((id) => !used.has(id));
-  }
-
-  #pickCpuIds(cpu: RunEnclaveRequest['cpu']): number[] {
-    const free = this.#freeCpuIds();
-    if ('count' in cpu) {
-      if (cpu.count > free.length) {
-        throw new EmuError('HOST_NOT_ENOUGH_CPUS', `${cpu.count} vCPUs asked, ${free.length} free in the enclave pool (${this.#cpuPool().join(', ')})`);
-      }
-      return free.slice(0, cpu.count);
-    }
-    const pool = new Set(this.#cpuPool());
-    for (const id of cpu.ids) {
-      if (!pool.has(id)) throw new EmuError('HOST_BAD_CPU_IDS', `vCPU ${id} is not in the enclave pool (${[...pool].join(', ')}; vCPU 0 stays with the parent)`);
-      if (!free.includes(id)) throw new EmuError('HOST_CPU_IN_USE', `vCPU ${id} already runs an enclave`);
-    }
-    return [...cpu.ids].sort((a, b) => a - b);
+  #usedCpuIds(): Set<number> {
+    return new Set([...this.#enclaves.values()].flatMap((served) => served.cpuIds));
   }
 
   #runInfo(served: ServedEnclave): EnclaveRunInfo {

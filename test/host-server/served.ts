@@ -115,7 +115,8 @@ export class RawClient {
 }
 
 // Byte strings as plain major type 2 (no tag 64) and maps as plain maps (no tag 259), as serde_cbor writes them.
-const encoder = new Encoder({ tagUint8Array: false, useRecords: false, useTag259ForMaps: false });
+// useTag259ForMaps is a cbor-x option its typings do not list.
+const encoder = new Encoder({ tagUint8Array: false, useRecords: false, useTag259ForMaps: false } as ConstructorParameters<typeof Encoder>[0]);
 const decoder = new Decoder({ mapsAsObjects: true, useRecords: false });
 
 export function nsmRequest(value: unknown): Uint8Array {
