@@ -62,7 +62,7 @@ function send(res: ServerResponse, requestId: string, status: number, body: stri
   res.writeHead(status, {
     'content-type': CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
-    'x-amzn-requestid': requestId,
+    'x-amzn-RequestId': requestId,
   });
   res.end(body);
 }
@@ -115,7 +115,8 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Ru
   const boots = (loaded?.boots ?? 0) + 1;
   // The same root as `nitro-emu attest --seed N`: it depends on the seed alone, never on the epoch.
   const rootDer = new World({ seed, epochMs: clock.nowMs() }).host.nitro.rootCertificateDer;
-  const sim = new Simulator({ seed: streamSeed(seed, boots), epochMs: clock.nowMs(), log: options.log ?? 'silent' });
+  // A long-running server keeps only the first events in memory; the trace digest still covers every call.
+  const sim = new Simulator({ seed: streamSeed(seed, boots), epochMs: clock.nowMs(), log: options.log ?? 'silent', traceEventsMax: 10_000 });
   const kms = new KmsService({ sim, attestationRootDer: rootDer, region });
   if (loaded !== undefined) {
     try {
