@@ -73,9 +73,11 @@ function dissectOne(event: MessageEvent, state: DissectState, context: DissectCo
   const key = observation.sha256;
   if (!state.origin.has(key)) state.origin.set(key, event.from);
   const origin = state.origin.get(key) ?? event.from;
-  const known = state.verdicts.get(key);
+  // Only a relay forwards the same frame on: slot and disk writes are judged by who wrote them, every time.
+  const relayable = !/^(device \S+ (staging|link) \d+|disk-write .+)$/.test(event.channel);
+  const known = relayable ? state.verdicts.get(key) : undefined;
   const verdict = known ?? classify(event, origin, bytes === undefined ? undefined : payloadOf(bytes), state);
-  if (known === undefined) state.verdicts.set(key, verdict);
+  if (relayable && known === undefined) state.verdicts.set(key, verdict);
   const canaries = uniq(observation.canaryHits.map((h) => h.canary));
   const carriers = uniq([event.from, event.to, ...(event.observedBy === undefined ? [] : [event.observedBy])]);
   const inClear = canaries.length > 0;
