@@ -9,6 +9,8 @@ import { KmsError } from './errors.ts';
 export class NonceCache {
   readonly entriesMax: number;
   readonly #expiresMsByNonce = new Map<string, number>();
+  /** Bumped by every change, so a served KMS knows when to persist. */
+  #version = 0;
 
   constructor(entriesMax: number) {
     assert(Number.isSafeInteger(entriesMax) && entriesMax > 0, 'nonce cache needs a positive bound');
@@ -17,6 +19,22 @@ export class NonceCache {
 
   get size(): number {
     return this.#expiresMsByNonce.size;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The nonces still spent at `nowMs`, with when each may be forgotten, for the state file. */
+  live(nowMs: number): readonly (readonly [string, number])[] {
+    return [...this.#expiresMsByNonce].filter(([, expiresMs]) => expiresMs >= nowMs);
+  }
+
+  /** Puts back spent nonces read from a state file (validated by state.ts), into an empty cache. */
+  restore(entries: readonly (readonly [string, number])[]): void {
+    assert(this.#expiresMsByNonce.size === 0 && entries.length <= this.entriesMax, 'restore needs an empty cache and fitting entries');
+    for (const [nonce, expiresMs] of entries) this.#expiresMsByNonce.set(nonce, expiresMs);
+    this.#version++;
   }
 
   /** Refuses a nonce seen before (KMS_REPLAYED) or one that would not fit; records nothing. */
@@ -35,6 +53,7 @@ export class NonceCache {
     if (this.#expiresMsByNonce.size >= this.entriesMax) this.#prune(nowMs);
     assert(this.#expiresMsByNonce.size < this.entriesMax || this.#expiresMsByNonce.has(nonceHex), 'check() precedes remember()');
     this.#expiresMsByNonce.set(nonceHex, expiresMs);
+    this.#version++;
   }
 
   #liveCount(nowMs: number): number {

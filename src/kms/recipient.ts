@@ -69,6 +69,11 @@ export class RecipientGate {
     return this.#nonces.size;
   }
 
+  /** The spent-nonce cache itself (state.ts persists it so a restart does not reopen a replay window). */
+  get nonces(): NonceCache {
+    return this.#nonces;
+  }
+
   verify(recipient: RecipientInfo, nowMs: number): AttestedRecipient {
     const verified = this.#verifyDocument(recipient.AttestationDocument, nowMs);
     const { doc } = verified;

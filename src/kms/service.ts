@@ -143,14 +143,14 @@ export class KmsService {
     return this.#grants.size === 0 ? this.#keys.digest() : `${this.#keys.digest()}:${this.#grants.digest()}`;
   }
 
-  /** Changes whenever keys, aliases, policies or grants change (a served KMS persists then). */
+  /** Changes whenever keys, aliases, policies, grants or spent nonces change (a served KMS persists then). */
   get stateVersion(): number {
-    return this.#keys.version + this.#grants.version;
+    return this.#keys.version + this.#grants.version + this.#recipients.nonces.version;
   }
 
-  /** Keys (with material), aliases and grants, for the served KMS's state file (state.ts). */
+  /** Keys (with material), aliases, grants and live spent nonces, for the served KMS's state file (state.ts). */
   exportState(): KmsStateSnapshot {
-    return exportSnapshot(this.#keys, this.#grants);
+    return exportSnapshot(this.#keys, this.#grants, this.#recipients.nonces, this.#sim.nowMs);
   }
 
   /**
@@ -158,10 +158,10 @@ export class KmsService {
    * KMS_STATE_INVALID error and leaves the service empty.
    */
   restoreState(snapshot: unknown): void {
-    if (this.#keys.size !== 0 || this.#grants.size !== 0) {
+    if (this.#keys.size !== 0 || this.#grants.size !== 0 || this.#recipients.rememberedNonces !== 0) {
       throw new KmsError('KMS_STATE_NOT_EMPTY', 'KMSInternalException', 'State can only be restored into an empty KMS.');
     }
-    restoreSnapshot(snapshot, this.#keys, this.#grants, this.accountId);
+    restoreSnapshot(snapshot, this.#keys, this.#grants, this.#recipients.nonces, this.accountId);
     this.audit.append('kms', 'kms:RestoreState', 'ok', { keys: this.#keys.size, grants: this.#grants.size });
   }
 

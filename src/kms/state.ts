@@ -5,6 +5,7 @@ import { EmuError } from '../errors.ts';
 import { isKeyUuid } from './ciphertext.ts';
 import { GRANT_OPERATIONS, type GrantRecord, type GrantStore } from './grants.ts';
 import type { KeyEntry, KeyRecord, KeyStore } from './keys.ts';
+import type { NonceCache } from './nonce-cache.ts';
 import { parseKeyPolicy, POLICY_TEXT_LENGTH_MAX } from './policy.ts';
 import type { GrantConstraints, GrantOperation } from './types.ts';
 
@@ -44,12 +45,14 @@ export interface KmsStateSnapshot {
   /** [alias name, key id]. */
   readonly aliases: readonly (readonly [string, string])[];
   readonly grants: readonly GrantSnapshot[];
+  /** Attestation nonces already spent and not yet past their document's freshness: [hex, forget-after ms]. */
+  readonly nonces: readonly (readonly [string, number])[];
 }
 
 const ENTRIES_MAX = 100_000;
 const TEXT_LENGTH_MAX = 8192;
 
-export function exportSnapshot(keys: KeyStore, grants: GrantStore): KmsStateSnapshot {
+export function exportSnapshot(keys: KeyStore, grants: GrantStore, nonces: NonceCache, nowMs: number): KmsStateSnapshot {
   return {
     version: KMS_STATE_VERSION,
     keys: keys.exportEntries().map(({ record, material, publicPoint }) => ({
@@ -71,6 +74,7 @@ export function exportSnapshot(keys: KeyStore, grants: GrantStore): KmsStateSnap
       retiringPrincipal: g.retiringPrincipal ?? null,
       constraints: g.constraints ?? null,
     })),
+    nonces: nonces.live(nowMs).map(([nonce, expiresMs]) => [nonce, expiresMs] as const),
   };
 }
 
@@ -194,8 +198,8 @@ function grantRecord(value: unknown, i: number, keyIds: ReadonlySet<string>): Gr
 }
 
 /** Validates the whole snapshot before touching the stores, so a bad one leaves them as they were (empty). */
-export function restoreSnapshot(value: unknown, keys: KeyStore, grants: GrantStore, accountId: string): void {
-  const s = object(value, 'state', ['version', 'keys', 'aliases', 'grants']);
+export function restoreSnapshot(value: unknown, keys: KeyStore, grants: GrantStore, nonces: NonceCache, accountId: string): void {
+  const s = object(value, 'state', ['version', 'keys', 'aliases', 'grants', 'nonces']);
   if (s['version'] !== KMS_STATE_VERSION) throw invalid(`version ${String(s['version']).slice(0, 20)} is not ${KMS_STATE_VERSION}`);
   const keyEntries = list(s['keys'], 'keys').map(keyEntry);
   const keyIds = new Set(keyEntries.map((e) => e.record.id));
@@ -211,7 +215,15 @@ export function restoreSnapshot(value: unknown, keys: KeyStore, grants: GrantSto
   const grantRecords = list(s['grants'], 'grants').map((g, i) => grantRecord(g, i, keyIds));
   if (new Set(grantRecords.map((g) => g.grantId)).size !== grantRecords.length) throw invalid('a grant id appears twice');
   if (grantRecords.some((g) => g.issuingAccount !== `arn:aws:iam::${accountId}:root`)) throw invalid('a grant was issued by another account');
+  const spent = list(s['nonces'], 'nonces').map((n, i) => {
+    const pair = list(n, `nonces[${i}]`);
+    const nonce = text(pair[0], `nonces[${i}][0]`, 2048);
+    if (pair.length !== 2 || !/^([0-9a-f]{2})+$/.test(nonce)) throw invalid(`nonces[${i}] is not [hex, ms]`);
+    return [nonce, timeMs(pair[1], `nonces[${i}][1]`)] as const;
+  });
+  if (spent.length > nonces.entriesMax || new Set(spent.map(([n]) => n)).size !== spent.length) throw invalid('the spent nonces do not fit or repeat');
   for (const entry of keyEntries) keys.restore(entry);
+  nonces.restore(spent);
   for (const [name, keyId] of aliases) keys.addAlias(name, keyId);
   for (const grant of grantRecords) grants.add(grant);
 }

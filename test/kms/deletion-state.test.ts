@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/crypto/index.ts';
 import { isKmsError, type KmsError } from '../../src/kms/index.ts';
 import { isEmuError } from '../../src/errors.ts';
-import { advanceMs, makeWorld, OWNER, PARENT } from './fixture.ts';
+import { advanceMs, attestationDoc, attestedPolicy, makeWorld, OWNER, PARENT, recipient } from './fixture.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -104,6 +104,7 @@ describe('state snapshots', () => {
       (s) => (s['aliases'][0][1] = '00000000-0000-4000-8000-000000000000'),
       (s) => (s['grants'][0].operations = ['Everything']),
       (s) => s['keys'].push(s['keys'][0]),
+      (s) => (s['nonces'] = [['not hex', 5]]),
     ];
     for (const mutate of mutations) {
       const snapshot = JSON.parse(good) as Record<string, any>;
@@ -119,5 +120,22 @@ describe('state snapshots', () => {
       expect(code).toBe('KMS_STATE_INVALID');
       expect(fresh.kms.call('ListKeys', {}, OWNER).Keys).toEqual([]);
     }
+  });
+
+  it('carries spent attestation nonces, so a restart does not reopen a replay window', () => {
+    const world = makeWorld();
+    const keyId = world.kms.call('CreateKey', { Policy: attestedPolicy() }, OWNER).KeyMetadata.KeyId;
+    const blob = world.kms.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256' }, OWNER).CiphertextBlob;
+    const document = attestationDoc(world, { nonce: utf8('one-time nonce') });
+    world.kms.call('Decrypt', { CiphertextBlob: blob, Recipient: recipient(document) }, PARENT);
+    const snapshot = JSON.parse(JSON.stringify(world.kms.exportState())) as { nonces: unknown[] };
+    expect(snapshot.nonces).toHaveLength(1);
+    const fresh = makeWorld();
+    fresh.kms.restoreState(snapshot);
+    expect(refusal(() => fresh.kms.call('Decrypt', { CiphertextBlob: blob, Recipient: recipient(document) }, PARENT)).code).toBe('KMS_REPLAYED');
+    // Without the nonces, the same restart would have accepted the replay: the check above is not vacuous.
+    const forgetful = makeWorld();
+    forgetful.kms.restoreState({ ...snapshot, nonces: [] });
+    expect(forgetful.kms.call('Decrypt', { CiphertextBlob: blob, Recipient: recipient(document) }, PARENT).CiphertextForRecipient).toBeDefined();
   });
 });
