@@ -74,6 +74,16 @@ export class HostClient {
   /** Attaches to a console and hands each line to `onLine` until the stream ends. */
   async streamConsole(args: Readonly<Record<string, unknown>>, onLine: (line: string) => void): Promise<ConsoleOutcome> {
     await this.request('console', args);
+    return this.#readConsole(onLine);
+  }
+
+  /** run-enclave with the console attached from boot: `onRun` gets the run JSON, then `onLine` every line. */
+  async runWithConsole(args: Readonly<Record<string, unknown>>, onRun: (info: unknown) => void, onLine: (line: string) => void): Promise<ConsoleOutcome> {
+    onRun(await this.request('run-enclave', { ...args, attach_console: true }));
+    return this.#readConsole(onLine);
+  }
+
+  async #readConsole(onLine: (line: string) => void): Promise<ConsoleOutcome> {
     // A stream is bounded by the server's end frame or the connection closing.
     for (;;) {
       const frame = await this.#next();

@@ -12,7 +12,7 @@ import {
   type HostRequest,
 } from './protocol.ts';
 import { parseConsole, parseDescribe, parseNoArgs, parseRunEnclave, parseSelector } from './requests.ts';
-import type { ConsoleHandle, ServedHost } from './served-host.ts';
+import type { ConsoleHandle, ConsoleListener, ServedHost } from './served-host.ts';
 
 /** A console reader that stops reading is cut off rather than buffered without end. */
 export const CONSOLE_BACKLOG_BYTES_MAX = 1024 * 1024;
@@ -65,42 +65,52 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
     try {
       request = decodeRequest(frame);
       if (request.op === 'console') {
-        await startConsole(request);
+        const { selector, disconnectTimeoutS } = parseConsole(request.args);
+        await startStream(request, async (listener) => {
+          consoleHandle = await host.openConsole(selector, disconnectTimeoutS, listener);
+          return { Attached: true };
+        });
         return;
+      }
+      if (request.op === 'run-enclave') {
+        const run = parseRunEnclave(request.args);
+        if (run.attachConsole) {
+          await startStream(request, (listener) => host.runEnclave(run, { listener, attached: (handle) => (consoleHandle = handle) }));
+          return;
+        }
       }
       reply(request, { ok: true, result: await dispatch(host, request) });
     } catch (error) {
       if (!isEmuError(error)) log(`host-server: internal error serving ${request?.op ?? 'a request'}: ${(error as Error)?.stack ?? String(error)}`);
       reply(request, { ok: false, error: isEmuError(error) ? error : new EmuError('HOST_INTERNAL_ERROR', 'the host failed to serve this request') });
+      if (streaming) socket.end();
     }
   }
 
-  async function startConsole(request: HostRequest): Promise<void> {
-    const { selector, disconnectTimeoutS } = parseConsole(request.args);
+  /**
+   * Serves a request whose reply is followed by a console stream (console, run-enclave with attach_console).
+   * Console frames that come before the reply wait for it: the client reads the reply first. If the request
+   * fails, its early frames are dropped, the error is the last frame and the connection closes.
+   */
+  async function startStream(request: HostRequest, open: (listener: ConsoleListener) => Promise<unknown>): Promise<void> {
     streaming = true;
-    // Frames that come before the reply wait for it: the client reads the reply first.
     let early: Uint8Array[] | undefined = [];
     const stream = (payload: Uint8Array) => (early !== undefined ? early.push(payload) : send(payload));
-    try {
-      consoleHandle = await host.openConsole(selector, disconnectTimeoutS, {
-        line: (text) => {
-          if (socket.writableLength > CONSOLE_BACKLOG_BYTES_MAX) {
-            consoleHandle?.close();
-            socket.destroy();
-            return;
-          }
-          stream(encodeConsoleFrame({ console: text }));
-        },
-        end: (reason) => {
-          stream(encodeConsoleFrame({ end: reason }));
-          if (early === undefined) socket.end();
-        },
-      });
-    } catch (error) {
-      streaming = false;
-      throw error;
-    }
-    reply(request, { ok: true, result: { Attached: true } });
+    const result = await open({
+      line: (text) => {
+        if (socket.writableLength > CONSOLE_BACKLOG_BYTES_MAX) {
+          consoleHandle?.close();
+          socket.destroy();
+          return;
+        }
+        stream(encodeConsoleFrame({ console: text }));
+      },
+      end: (reason) => {
+        stream(encodeConsoleFrame({ end: reason }));
+        if (early === undefined) socket.end();
+      },
+    });
+    reply(request, { ok: true, result });
     const waiting = early;
     early = undefined;
     for (const payload of waiting) send(payload);
@@ -114,7 +124,7 @@ async function dispatch(host: ServedHost, request: HostRequest): Promise<unknown
       parseNoArgs(request.args, request.op);
       return host.describeHost();
     case 'run-enclave':
-      return host.runEnclave(parseRunEnclave(request.args));
+      return host.runEnclave(parseRunEnclave(request.args), null);
     case 'describe-enclaves':
       return host.describeEnclaves(parseDescribe(request.args));
     case 'terminate-enclave':

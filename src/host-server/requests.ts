@@ -23,6 +23,8 @@ export interface RunEnclaveRequest {
   readonly enclaveCid: number | null;
   readonly debugMode: boolean;
   readonly enclaveName: string | null;
+  /** Stream the console from the first line of boot (nitro-cli's --attach-console; debug mode only). */
+  readonly attachConsole: boolean;
 }
 
 /** Which enclaves a terminate or console request means. */
@@ -51,7 +53,7 @@ function text(value: unknown, field: string, charsMax: number): string {
 }
 
 export function parseRunEnclave(args: Readonly<Record<string, unknown>>): RunEnclaveRequest {
-  onlyKeys(args, ['eif', 'memory_mib', 'cpu_count', 'cpu_ids', 'enclave_cid', 'debug_mode', 'enclave_name'], 'run-enclave');
+  onlyKeys(args, ['eif', 'memory_mib', 'cpu_count', 'cpu_ids', 'enclave_cid', 'debug_mode', 'enclave_name', 'attach_console'], 'run-enclave');
   if (typeof args['eif'] !== 'string') bad('HOST_BAD_REQUEST', 'run-enclave needs eif: the image bytes in base64');
   let eif: Uint8Array;
   try {
@@ -80,7 +82,10 @@ export function parseRunEnclave(args: Readonly<Record<string, unknown>>): RunEnc
   if (typeof debug !== 'boolean') bad('HOST_BAD_REQUEST', 'debug_mode must be true or false');
   const name = args['enclave_name'];
   const enclaveName = name === undefined || name === null ? null : text(name, 'enclave_name', ENCLAVE_NAME_CHARS_MAX);
-  return { eif, memoryMiB, cpu, enclaveCid, debugMode: debug, enclaveName };
+  const attach = args['attach_console'] ?? false;
+  if (typeof attach !== 'boolean') bad('HOST_BAD_REQUEST', 'attach_console must be true or false');
+  if (attach && !debug) bad('HOST_CONSOLE_NOT_DEBUG', 'attach_console needs debug_mode: only a debug-mode enclave’s console reaches the parent');
+  return { eif, memoryMiB, cpu, enclaveCid, debugMode: debug, enclaveName, attachConsole: attach };
 }
 
 /** `enclave_id`, `enclave_name` or (where allowed) `all: true` — exactly one. */

@@ -27,6 +27,12 @@ export interface ConsoleHandle {
   close(): void;
 }
 
+/** run-enclave with attach_console: the listener, and where its handle goes once it is attached. */
+export interface ConsoleAttachment {
+  readonly listener: ConsoleListener;
+  attached(handle: ConsoleHandle): void;
+}
+
 export interface ServedHostOptions {
   readonly seed: number;
   /** What ProcessID reports: the process that manages the enclaves (the server's pid). */
@@ -120,9 +126,17 @@ export class ServedHost {
     });
   }
 
-  /** nitro-cli run-enclave: launches, then waits for the boot heartbeat as nitro-cli does. */
-  async runEnclave(request: RunEnclaveRequest): Promise<EnclaveRunInfo> {
-    const served = await this.driver.exclusive(() => this.#launch(request));
+  /**
+   * nitro-cli run-enclave: launches, then waits for the boot heartbeat as nitro-cli does. A console listener
+   * (attach_console) is attached before the enclave runs a single event, so it sees every line.
+   */
+  async runEnclave(request: RunEnclaveRequest, attach: ConsoleAttachment | null): Promise<EnclaveRunInfo> {
+    const served = await this.driver.exclusive(() => {
+      if (attach !== null && !request.debugMode) throw new EmuError('HOST_CONSOLE_NOT_DEBUG', 'only a debug-mode enclave’s console reaches the parent');
+      const launched = this.#launch(request);
+      if (attach !== null) attach.attached(this.#attach(launched, null, attach.listener));
+      return launched;
+    });
     for (let poll = 0; poll < BOOT_POLLS_MAX; poll++) {
       const state = await this.driver.exclusive(() => served.record.runtime.state);
       if (state === 'running') return this.#runInfo(served);
@@ -152,32 +166,7 @@ export class ServedHost {
       if (!served.record.debugMode) {
         throw new EmuError('HOST_CONSOLE_NOT_DEBUG', `${served.record.enclaveId} was not launched in debug mode: its console is not connected to the parent`);
       }
-      if (served.consoles.size >= CONSOLE_READERS_MAX) throw new EmuError('HOST_TOO_MANY_CONSOLES', `at most ${CONSOLE_READERS_MAX} console readers per enclave`);
-      let open = true;
-      let cancelTimeout = () => undefined as void;
-      const wrapped: ConsoleListener = {
-        line: (text) => open && listener.line(text),
-        end: (reason) => {
-          if (!open) return;
-          open = false;
-          served.consoles.delete(wrapped);
-          cancelTimeout();
-          listener.end(reason);
-        },
-      };
-      served.consoles.add(wrapped);
-      if (disconnectTimeoutS !== null) {
-        // Virtual time is wall time here, so the world's own timer is the disconnect timer.
-        cancelTimeout = this.#world.sim.schedule(disconnectTimeoutS * 1000 * NS_PER_MS, 'console disconnect timeout', () => wrapped.end('timeout'));
-      }
-      return {
-        close: () => {
-          if (!open) return;
-          open = false;
-          served.consoles.delete(wrapped);
-          void this.driver.exclusive(() => cancelTimeout()).catch(() => undefined);
-        },
-      };
+      return this.#attach(served, disconnectTimeoutS, listener);
     });
   }
 
@@ -209,6 +198,35 @@ export class ServedHost {
       for (const served of [...this.#enclaves.values()]) this.#terminate(served);
     });
     await this.driver.stop();
+  }
+
+  #attach(served: ServedEnclave, disconnectTimeoutS: number | null, listener: ConsoleListener): ConsoleHandle {
+    if (served.consoles.size >= CONSOLE_READERS_MAX) throw new EmuError('HOST_TOO_MANY_CONSOLES', `at most ${CONSOLE_READERS_MAX} console readers per enclave`);
+    let open = true;
+    let cancelTimeout = () => undefined as void;
+    const wrapped: ConsoleListener = {
+      line: (text) => open && listener.line(text),
+      end: (reason) => {
+        if (!open) return;
+        open = false;
+        served.consoles.delete(wrapped);
+        cancelTimeout();
+        listener.end(reason);
+      },
+    };
+    served.consoles.add(wrapped);
+    if (disconnectTimeoutS !== null) {
+      // Virtual time is wall time here, so the world's own timer is the disconnect timer.
+      cancelTimeout = this.#world.sim.schedule(disconnectTimeoutS * 1000 * NS_PER_MS, 'console disconnect timeout', () => wrapped.end('timeout'));
+    }
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        served.consoles.delete(wrapped);
+        void this.driver.exclusive(() => cancelTimeout()).catch(() => undefined);
+      },
+    };
   }
 
   #launch(request: RunEnclaveRequest): ServedEnclave {

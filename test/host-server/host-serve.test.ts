@@ -240,6 +240,21 @@ describe('nitro-emu host serve with the nitro-cli commands', () => {
     expect(ended.stdout).toMatch(/^tick \d+$/m);
     expect(ended.stderr).toMatch(/terminated/);
 
+    // run-enclave --attach-console: the run JSON, then the console until the enclave goes.
+    const attachedRun = run('run-enclave', '--eif-path', eifPath, '--memory', '64', '--cpu-count', '1', '--debug-mode', '--attach-console', '--enclave-name', 'att');
+    for (let i = 0; i < 100; i++) {
+      const names = (json((await run('describe-enclaves')).stdout) as Record<string, any>[]).map((e) => e['EnclaveName']);
+      if (names.includes('att')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await run('terminate-enclave', '--enclave-name', 'att')).code).toBe(0);
+    const attached = await attachedRun;
+    expect(attached.code, attached.stderr).toBe(0);
+    const jsonEnd = attached.stdout.indexOf('\n}\n') + 3;
+    expect(json(attached.stdout.slice(0, jsonEnd))).toMatchObject({ EnclaveName: 'att', CPUIDs: [2] });
+    expect(attached.stdout.slice(jsonEnd)).toMatch(/^tick 0\ntick 1\n/); // attached before the app's first line
+
     const byId = await run('terminate-enclave', '--enclave-id', production['EnclaveID']);
     expect(json(byId.stdout)).toEqual({ EnclaveName: 'ticker', EnclaveID: production['EnclaveID'], Terminated: true });
     const list = json((await run('describe-enclaves')).stdout) as Record<string, any>[];

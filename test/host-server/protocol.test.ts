@@ -54,6 +54,7 @@ describe('requests', () => {
       enclaveCid: null,
       debugMode: true,
       enclaveName: null,
+      attachConsole: false,
     });
     const base = { eif, memory_mib: 128, cpu_count: 1 };
     expectCode(() => parseRunEnclave({ ...base, cpu_ids: [1] }), 'HOST_BAD_REQUEST');
@@ -67,6 +68,8 @@ describe('requests', () => {
     expectCode(() => parseRunEnclave({ ...base, eif_path: '/etc/shadow' }), 'HOST_BAD_REQUEST');
     for (const cid of [0, 3, 0xffff_ffff, 2 ** 40]) expectCode(() => parseRunEnclave({ ...base, enclave_cid: cid }), 'HOST_BAD_CID');
     expect(parseRunEnclave({ ...base, enclave_cid: 4 }).enclaveCid).toBe(4);
+    expectCode(() => parseRunEnclave({ ...base, attach_console: true }), 'HOST_CONSOLE_NOT_DEBUG');
+    expect(parseRunEnclave({ ...base, attach_console: true, debug_mode: true }).attachConsole).toBe(true);
   });
 
   it('allocates vCPUs from the pool without vCPU 0, and names without clashes', () => {

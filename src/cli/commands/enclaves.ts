@@ -1,6 +1,6 @@
 import { toBase64 } from '../../crypto/index.ts';
 import { EmuError } from '../../errors.ts';
-import { HostClient } from '../../host-server/index.ts';
+import { HostClient, type ConsoleOutcome } from '../../host-server/index.ts';
 import type { ParsedArgs } from '../args.ts';
 import { printJson, type Command, type CommandIo } from '../command.ts';
 import { hostSocketPath } from './host-socket.ts';
@@ -66,9 +66,13 @@ function runArguments(args: ParsedArgs, io: CommandIo): { request: Record<string
   return { request: { ...rest, eif: toBase64(io.readFile(eifPath)) }, attachConsole: attach };
 }
 
+function consoleClosed(outcome: ConsoleOutcome): string {
+  return outcome === 'terminated' ? 'The enclave was terminated; console closed.\n' : `Console closed (${outcome}).\n`;
+}
+
 async function streamConsole(client: HostClient, io: CommandIo, selector: Record<string, unknown>): Promise<number> {
   const outcome = await client.streamConsole(selector, (line) => io.stdout(`${line}\n`));
-  io.stderr(outcome === 'terminated' ? 'The enclave was terminated; console closed.\n' : `Console closed (${outcome}).\n`);
+  io.stderr(consoleClosed(outcome));
   return 0;
 }
 
@@ -92,10 +96,14 @@ attach_console, enclave_name. --cpu-ids takes the ids comma-separated in one val
   async run(args, io) {
     const { request, attachConsole } = runArguments(args, io);
     return withHost(args, async (client) => {
-      const info = (await client.request('run-enclave', request)) as { EnclaveID: string; EnclaveCID: number };
-      printJson(io, info);
-      if (!attachConsole) return 0;
-      return streamConsole(client, io, { enclave_id: info.EnclaveID });
+      if (!attachConsole) {
+        printJson(io, await client.request('run-enclave', request));
+        return 0;
+      }
+      // Attached in the same request, before the enclave runs: the console shows its boot from the first line.
+      const outcome = await client.runWithConsole(request, (info) => printJson(io, info), (line) => io.stdout(`${line}\n`));
+      io.stderr(consoleClosed(outcome));
+      return 0;
     });
   },
 };
