@@ -28,7 +28,10 @@ function bars(result: ExperimentResult): Array<[string, boolean]> {
         ['goodput ≥ 95% within 200 µs', m('recoveryUs') <= 200],
       ];
     case 'E3':
-      return [['goodput ≥ 95% of line rate', m('goodputFraction') >= 0.95]];
+      return [
+        ['goodput ≥ 95% of line rate (one connection and 8 on one host pair)', m('goodputFraction') >= 0.95],
+        ['extra, not the research bar: ≥ 95% on the leaf-to-leaf permutation', m('goodputFractionPermutation') >= 0.95],
+      ];
     case 'E4':
       return [
         ['completion ≤ 1.3 × ideal at every N', m('completionOverIdealMax') <= 1.3],
@@ -47,7 +50,8 @@ Runs one experiment of research/efa-srd.md §6 on the deterministic fabric (virt
 the same numbers):
   E1  ECMP collisions vs spraying: 8→8 permutation of 2 MiB flows (4 rounds), then 64 KiB closed loops
   E2  a spine uplink black-holes at 0.5 ms, routing converges 50 ms later; 8 pairs at 50% offered load
-  E3  1% random loss per packet, one connection and 8 in parallel, 64 KiB messages
+  E3  1% random loss per packet, 64 KiB messages: one connection, 8 parallel connections on the same host pair,
+      and (extra) 8 pairs as a leaf-to-leaf permutation at full spine load (…Permutation metrics)
   E4  incast of 8, 32 and 64 senders × 1 MiB into one 100 Gb/s port
 
   --seed N         fabric seed (default 1)
