@@ -14,6 +14,9 @@ import {
 import { parseConsole, parseDescribe, parseNoArgs, parseRunEnclave, parseSelector } from './requests.ts';
 import type { ConsoleHandle, ConsoleListener, ServedHost } from './served-host.ts';
 
+/** Requests a client may have waiting before the server stops reading from it. */
+export const PIPELINED_REQUESTS_MAX = 32;
+
 /** A console reader that stops reading is cut off rather than buffered without end. */
 export const CONSOLE_BACKLOG_BYTES_MAX = 1024 * 1024;
 
@@ -41,6 +44,19 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
     send(encodeReply(message));
   };
 
+  // Requests are served in order; a client that pipelines faster than they are served is paused (backpressure),
+  // so what waits is bounded by one read's worth of frames.
+  let pending = 0;
+  const enqueue = (frame: Uint8Array) => {
+    if (++pending >= PIPELINED_REQUESTS_MAX) socket.pause();
+    queue = queue
+      .then(() => handle(frame))
+      .catch((error: unknown) => log(`host-server: control connection failed: ${String(error)}`))
+      .finally(() => {
+        if (--pending < PIPELINED_REQUESTS_MAX) socket.resume();
+      });
+  };
+
   socket.on('data', (chunk: Buffer) => {
     let frames: Uint8Array[];
     try {
@@ -53,7 +69,7 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
     for (const frame of frames) {
       // Once streaming a console, the client only listens; anything it sends is ignored.
       if (streaming) continue;
-      queue = queue.then(() => handle(frame));
+      enqueue(frame);
     }
   });
   socket.on('close', () => consoleHandle?.close());

@@ -3,6 +3,7 @@ import { encodeCbor, fromUtf8 } from '../crypto/index.ts';
 import { NSM_REQUEST_BYTES_MAX } from '../enclave/index.ts';
 import { isEmuError } from '../errors.ts';
 import { encodeFrame, FrameReader } from './framing.ts';
+import { PIPELINED_REQUESTS_MAX } from './control-connection.ts';
 import type { ServedHost } from './served-host.ts';
 
 /**
@@ -35,6 +36,19 @@ export function serveNsmConnection(socket: Socket, host: ServedHost, log: (line:
     socket.end();
   };
 
+  // Requests are served in order; a client that pipelines faster than they are served is paused (backpressure),
+  // so what waits is bounded by one read's worth of frames.
+  let pending = 0;
+  const enqueue = (frame: Uint8Array) => {
+    if (++pending >= PIPELINED_REQUESTS_MAX) socket.pause();
+    queue = queue
+      .then(() => handle(frame))
+      .catch((error: unknown) => log(`host-server: NSM connection failed: ${String(error)}`))
+      .finally(() => {
+        if (--pending < PIPELINED_REQUESTS_MAX) socket.resume();
+      });
+  };
+
   socket.on('data', (chunk: Buffer) => {
     let frames: Uint8Array[];
     try {
@@ -43,7 +57,7 @@ export function serveNsmConnection(socket: Socket, host: ServedHost, log: (line:
       fail('InputTooLarge');
       return;
     }
-    for (const frame of frames) queue = queue.then(() => handle(frame));
+    for (const frame of frames) enqueue(frame);
   });
   socket.on('error', () => undefined);
 

@@ -141,7 +141,9 @@ export class ServedHost {
       const state = await this.driver.exclusive(() => served.record.runtime.state);
       if (state === 'running') return this.#runInfo(served);
       if (state !== 'booting') break;
-      await new Promise<void>((resolve) => void this.driver.exclusive(() => this.#world.sim.schedule(BOOT_POLL_NS, 'host-server boot poll', resolve)));
+      await new Promise<void>((resolve, reject) => {
+        this.driver.exclusive(() => this.#world.sim.schedule(BOOT_POLL_NS, 'host-server boot poll', resolve)).catch(reject);
+      });
     }
     const failure = served.record.runtime.failure;
     // As nitro-cli does when the heartbeat never comes: the enclave is torn down and the launch reported failed.

@@ -80,6 +80,8 @@ export class HostServer {
       await host.stop();
       throw error;
     }
+    // After listening, a server error (out of descriptors, say) is reported, never an uncaught crash.
+    for (const server of [control, nsm]) server.on('error', (error: Error) => log(`host-server: ${error.message}`));
     return new HostServer(host, options, [control, nsm], sockets);
   }
 

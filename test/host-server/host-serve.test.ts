@@ -185,6 +185,15 @@ describe('nitro-emu host serve with the nitro-cli commands', () => {
     const still = await raw.json();
     expect(still).toMatchObject({ id: 8, ok: true });
     expect(still!['result']).toHaveLength(2);
+    // 100 pipelined requests in one write: served in order, one reply each, past the backpressure bound.
+    const burst = Array.from({ length: 100 }, (_, i) => {
+      const body = Buffer.from(JSON.stringify({ id: 100 + i, op: 'describe-enclaves' }));
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(body.length);
+      return Buffer.concat([header, body]);
+    });
+    raw.writeRaw(Buffer.concat(burst));
+    for (let i = 0; i < 100; i++) expect(await raw.json()).toMatchObject({ id: 100 + i, ok: true });
     raw.writeRaw(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1, 2, 3)); // announces 4 GiB
     expect(await raw.json()).toMatchObject({ ok: false, error: { code: 'HOST_FRAME_TOO_LARGE' } });
     expect(await raw.readFrame()).toBeNull(); // framing lost: closed
