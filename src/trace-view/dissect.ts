@@ -85,6 +85,7 @@ function dissectOne(event: MessageEvent, state: DissectState, context: DissectCo
   const readableBy = protection === 'plaintext' ? carriers : uniq(verdict.keyHolders ?? []);
   return {
     seq: event.seq,
+    observationSeq: observation.seq,
     timeNs: event.timeNs,
     from: event.from,
     to: event.to,

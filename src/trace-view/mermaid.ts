@@ -1,5 +1,6 @@
 import type { Principal } from '../scenario/index.ts';
 import { clip, formatBytes } from './format.ts';
+import { timeline } from './timeline.ts';
 import type { TracePage, TraceRun } from './types.ts';
 
 /** Mermaid participant ids are bare words; the principal name is the alias people read. */
@@ -28,23 +29,21 @@ function runDiagram(run: TraceRun): string[] {
   const first = run.lanes[0];
   const last = run.lanes[run.lanes.length - 1];
   const span = first === undefined ? '' : first === last ? idOf(first) : `${idOf(first)},${idOf(last!)}`;
-  let m = 0;
-  let s = 0;
-  const stop = (title: string) => lines.push(`    Note over ${span}: ${text(clip(title, 100))}`);
-  for (const a of run.arrows) {
-    for (; span !== '' && s < run.stops.length && run.stops[s]!.timeNs < a.timeNs; s++) stop(run.stops[s]!.title);
-    while (span !== '' && m < run.marks.length && (m === 0 || a.timeNs > run.marks[m - 1]!.timeNs)) {
-      lines.push(`    Note over ${span}: ${text(clip(run.marks[m]!.title, 100))}`);
-      m++;
-      if (a.timeNs <= run.marks[m - 1]!.timeNs) break;
+  for (const row of timeline(run)) {
+    if (row.kind === 'mark' || row.kind === 'stop') {
+      if (span !== '') lines.push(`    Note over ${span}: ${text(clip(row.mark.title, 100))}`);
+    } else if (row.kind === 'probe') {
+      const p = row.probe;
+      const canaries = p.canaries.length > 0 ? ` — ${p.leak ? 'LEAK of' : 'holds'} ${p.canaries.join(', ')}` : '';
+      lines.push(`    Note right of ${idOf(p.principal)}: ${text(`obtains ${clip(p.channel, 60)}${p.count > 1 ? ` ×${p.count}` : ''}, ${formatBytes(p.bytes)}${canaries}`)}`);
+    } else {
+      const a = row.arrow;
+      const arrow = a.protection === 'ciphertext' ? '->>' : '-->>';
+      const tag = a.leak ? `LEAK ${a.canaries.join(', ')}` : a.protection === 'ciphertext' ? '🔒 ciphertext' : '🔓 plaintext';
+      const count = a.rounds !== undefined ? ` ×${a.rounds} rounds` : a.count > 1 ? ` ×${a.count}` : '';
+      lines.push(`    ${idOf(a.from)}${arrow}${idOf(a.to)}: ${text(`${tag} ${clip(a.what, 70)}${count}, ${formatBytes(a.bytes)} (readable by ${a.readableBy.join(', ')})`)}`);
     }
-    const leak = a.leak;
-    const arrow = a.protection === 'ciphertext' ? '->>' : '-->>';
-    const tag = leak ? `LEAK ${a.canaries.join(', ')}` : a.protection === 'ciphertext' ? '🔒 ciphertext' : '🔓 plaintext';
-    const count = a.rounds !== undefined ? ` ×${a.rounds} rounds` : a.count > 1 ? ` ×${a.count}` : '';
-    lines.push(`    ${idOf(a.from)}${arrow}${idOf(a.to)}: ${text(`${tag} ${clip(a.what, 70)}${count}, ${formatBytes(a.bytes)} (readable by ${a.readableBy.join(', ')})`)}`);
   }
-  for (; span !== '' && s < run.stops.length; s++) stop(run.stops[s]!.title);
   if (run.omittedMessages > 0 && span !== '') lines.push(`    Note over ${span}: +${run.omittedMessages} more messages not drawn`);
   if (run.refusal && last !== undefined) lines.push(`    Note over ${idOf(last)}: ${text(`✕ stopped: ${run.refusal.code}`)}`);
   return lines;

@@ -2,7 +2,7 @@ import { PRINCIPALS, TCB, type Observation, type Principal } from '../scenario/i
 import type { TraceEvent } from '../sim/index.ts';
 import type { MessageEvent } from '../world/index.ts';
 import { dissectMessages, shortChannel } from './dissect.ts';
-import type { LedgerRow, TraceArrow, TraceMark, TraceMessage, TraceRefusal, TraceRun, VerdictRow } from './types.ts';
+import type { LedgerRow, TraceArrow, TraceMark, TraceMessage, TraceProbe, TraceRefusal, TraceRun, VerdictRow } from './types.ts';
 
 /** Arrows one diagram draws; past this the page says how many messages it left out. */
 export const ARROWS_MAX = 120;
@@ -30,6 +30,8 @@ export interface RunCapture {
   readonly notes?: readonly string[];
 }
 
+/** Probes (a principal's own reads) drawn per run. */
+export const PROBES_MAX = 60;
 /** Stops drawn per run, and notes listed. */
 export const STOPS_MAX = 20;
 export const NOTES_MAX = 40;
@@ -62,12 +64,16 @@ export function buildRun(capture: RunCapture): TraceRun {
   const grouped = compressRounds(groupArrows(messages));
   const arrows = grouped.slice(0, ARROWS_MAX);
   const drawn = arrows.reduce((sum, a) => sum + a.count, 0);
+  const inMessages = new Set(capture.messages.map((m) => m.observation.seq));
+  const probes = probesOf(capture.observations.filter((o) => !inMessages.has(o.seq)), capture.canaryOwners);
   const present = new Set<Principal>([...messages.flatMap((m) => [m.from, m.to]), ...capture.observations.map((o) => o.principal)]);
   return {
     heading: capture.heading,
     summary: capture.summary,
     lanes: LANE_ORDER.filter((p) => present.has(p)).concat(PRINCIPALS.filter((p) => present.has(p) && !LANE_ORDER.includes(p))),
     arrows,
+    probes: probes.slice(0, PROBES_MAX),
+    omittedProbes: probes.slice(PROBES_MAX).reduce((sum, p) => sum + p.count, 0),
     messageCount: messages.length,
     omittedMessages: messages.length - drawn,
     marks: mergeMarks(capture.marks ?? []).slice(0, MARKS_MAX),
@@ -92,6 +98,7 @@ export function groupArrows(messages: readonly TraceMessage[]): TraceArrow[] {
     }
     const arrow: TraceArrow = {
       firstSeq: m.seq,
+      observationSeq: m.observationSeq,
       timeNs: m.timeNs,
       from: m.from,
       to: m.to,
@@ -156,6 +163,23 @@ export function mergeMarks(marks: readonly TraceMark[]): TraceMark[] {
     else out.push(mark);
   }
   return out;
+}
+
+/** A principal's own reads, consecutive alike ones (same principal and channel) as one probe. */
+export function probesOf(observations: readonly Observation[], canaryOwners: ReadonlyMap<string, Principal>): TraceProbe[] {
+  const probes: TraceProbe[] = [];
+  for (const o of observations) {
+    const channel = shortChannel(o.channel);
+    const canaries = [...new Set(o.canaryHits.map((h) => h.canary))].sort();
+    const leak = !TCB.has(o.principal) && canaries.some((c) => canaryOwners.get(c) !== o.principal);
+    const last = probes[probes.length - 1];
+    if (last !== undefined && last.principal === o.principal && last.channel === channel && last.leak === leak && last.canaries.join() === canaries.join()) {
+      probes[probes.length - 1] = { ...last, count: last.count + 1, bytes: last.bytes + o.size };
+      continue;
+    }
+    probes.push({ observationSeq: o.seq, timeNs: o.timeNs, principal: o.principal, channel, count: 1, bytes: o.size, canaries, leak });
+  }
+  return probes;
 }
 
 /** What each principal obtained, per channel: items, bytes, canaries seen and which of them it should not have. */

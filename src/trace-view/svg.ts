@@ -1,12 +1,14 @@
 import type { Principal } from '../scenario/index.ts';
 import { clip, esc, formatBytes, formatMs } from './format.ts';
-import type { TraceArrow, TraceMark, TraceRun } from './types.ts';
+import { timeline } from './timeline.ts';
+import type { TraceArrow, TraceMark, TraceProbe, TraceRun } from './types.ts';
 
 const LANE_W = 150;
 const TIME_W = 86;
 const HEAD_H = 56;
 const ROW_H = 44;
 const MARK_H = 30;
+const PROBE_H = 28;
 const REFUSAL_H = 40;
 const FOOT_H = 24;
 const LABEL_CHARS_MAX = 64;
@@ -15,39 +17,13 @@ const RIGHT_PAD = 230;
 
 export const COLOURS = { ciphertext: '#1a7f37', plaintext: '#bc4c00', leak: '#cf222e', lane: '#8c959f', mark: '#0969da' } as const;
 
-type Row = { kind: 'arrow'; arrow: TraceArrow } | { kind: 'mark'; mark: TraceMark; index: number } | { kind: 'stop'; mark: TraceMark };
-
-/**
- * Flow steps end at their mark's time: a step's divider goes above the first message after the previous
- * step ended, so each step heads the messages it caused. A stop goes right after the last message before it.
- */
-function rowsOf(run: TraceRun): Row[] {
-  const rows: Row[] = [];
-  const { marks, stops } = run;
-  let m = 0;
-  let s = 0;
-  for (const arrow of run.arrows) {
-    for (; s < stops.length && stops[s]!.timeNs < arrow.timeNs; s++) rows.push({ kind: 'stop', mark: stops[s]! });
-    // Mark m heads the arrows after mark m-1's time; a step without messages still shows.
-    while (m < marks.length && (m === 0 || arrow.timeNs > marks[m - 1]!.timeNs)) {
-      rows.push({ kind: 'mark', mark: marks[m]!, index: m });
-      m++;
-      if (arrow.timeNs <= marks[m - 1]!.timeNs) break;
-    }
-    rows.push({ kind: 'arrow', arrow });
-  }
-  for (; s < stops.length; s++) rows.push({ kind: 'stop', mark: stops[s]! });
-  for (; m < marks.length; m++) rows.push({ kind: 'mark', mark: marks[m]!, index: m });
-  return rows;
-}
-
 /** The sequence diagram of one run: a lane per principal, an arrow per (grouped) message, dividers for steps. */
 export function sequenceSvg(run: TraceRun, idPrefix: string): string {
   const lanes = run.lanes;
   const laneX = new Map<Principal, number>(lanes.map((p, i) => [p, TIME_W + LANE_W * i + LANE_W / 2]));
-  const rows = rowsOf(run);
+  const rows = timeline(run);
   const width = TIME_W + LANE_W * Math.max(lanes.length, 1) + RIGHT_PAD;
-  const bodyH = rows.reduce((h, r) => h + (r.kind === 'arrow' ? ROW_H : MARK_H), 0) + (run.refusal ? REFUSAL_H : 0);
+  const bodyH = rows.reduce((h, r) => h + (r.kind === 'arrow' ? ROW_H : r.kind === 'probe' ? PROBE_H : MARK_H), 0) + (run.refusal ? REFUSAL_H : 0);
   const height = HEAD_H + bodyH + FOOT_H;
   const out: string[] = [];
   out.push(
@@ -67,6 +43,9 @@ export function sequenceSvg(run: TraceRun, idPrefix: string): string {
     if (row.kind === 'mark') {
       out.push(markSvg(row.mark, row.index, y, width));
       y += MARK_H;
+    } else if (row.kind === 'probe') {
+      out.push(probeSvg(row.probe, laneX, y));
+      y += PROBE_H;
     } else if (row.kind === 'stop') {
       out.push(stopSvg(row.mark, y, width));
       y += MARK_H;
@@ -83,8 +62,8 @@ export function sequenceSvg(run: TraceRun, idPrefix: string): string {
     );
     y += REFUSAL_H;
   }
-  if (run.omittedMessages > 0) {
-    out.push(`<text class="omitted" x="12" y="${y + 16}" fill="#57606a">+${run.omittedMessages} more messages not drawn (the diagram stops at ${run.arrows.length} arrows)</text>`);
+  if (run.omittedMessages > 0 || run.omittedProbes > 0) {
+    out.push(`<text class="omitted" x="12" y="${y + 16}" fill="#57606a">+${run.omittedMessages} more messages and ${run.omittedProbes} more reads not drawn (the diagram stops at ${run.arrows.length} arrows and ${run.probes.length} reads)</text>`);
   }
   out.push('</svg>');
   return out.join('\n');
@@ -131,6 +110,20 @@ function arrowSvg(a: TraceArrow, laneX: ReadonlyMap<Principal, number>, y: numbe
     lockSvg(textX, lineY - 21, a.protection === 'ciphertext' && !leak, colour) +
     `<text class="label" x="${textX + 14}" y="${lineY - 7}" fill="${colour}">${esc(label)}</text>` +
     `<text class="readers" x="${textX + 14}" y="${lineY + 13}" fill="${colour}" font-size="10">${esc(clip(readers, 90))}</text></g>`
+  );
+}
+
+/** A principal obtaining bytes on its own (no sender): a dot on its lane and what it read. */
+function probeSvg(p: TraceProbe, laneX: ReadonlyMap<Principal, number>, y: number): string {
+  const x = laneX.get(p.principal)!;
+  const colour = p.leak ? COLOURS.leak : '#57606a';
+  const count = p.count > 1 ? ` ×${p.count}` : '';
+  const canaries = p.canaries.length > 0 ? ` — ${p.leak ? 'LEAK of' : 'holds (rightfully)'} ${p.canaries.join(', ')}` : '';
+  return (
+    `<g class="probe${p.leak ? ' leak' : ''}" data-principal="${esc(p.principal)}" data-count="${p.count}" data-channel="${esc(p.channel)}">` +
+    `<text class="time" x="6" y="${y + 18}" fill="#57606a" font-size="10">${esc(formatMs(p.timeNs))}</text>` +
+    `<circle cx="${x}" cy="${y + 14}" r="${p.leak ? 6 : 4}" fill="${colour}"/>` +
+    `<text class="label" x="${x + 10}" y="${y + 18}" fill="${colour}" font-style="italic">${esc(clip(`${p.principal} obtains: ${p.channel}${count} · ${formatBytes(p.bytes)}${canaries}`, 90))}</text></g>`
   );
 }
 

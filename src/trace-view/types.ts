@@ -5,6 +5,8 @@ export type Protection = 'plaintext' | 'ciphertext';
 /** One message as the page shows it: who sent it to whom, and who could read what crossed. */
 export interface TraceMessage {
   readonly seq: number;
+  /** The ledger seq of its bytes: orders messages among the other things principals obtained. */
+  readonly observationSeq: number;
   readonly timeNs: number;
   readonly from: Principal;
   readonly to: Principal;
@@ -25,6 +27,7 @@ export interface TraceMessage {
 /** Consecutive messages of the same kind drawn as one arrow (a bulk transfer is dozens of frames). */
 export interface TraceArrow {
   readonly firstSeq: number;
+  readonly observationSeq: number;
   readonly timeNs: number;
   readonly from: Principal;
   readonly to: Principal;
@@ -39,6 +42,21 @@ export interface TraceArrow {
   readonly canaries: readonly string[];
   readonly leak: boolean;
   readonly observedBy?: Principal;
+}
+
+/**
+ * Bytes a principal obtained on its own, with no sender: a memory or BAR read, an operator API call, a console
+ * line. Attacks are mostly these; consecutive alike ones are one probe with a count.
+ */
+export interface TraceProbe {
+  readonly observationSeq: number;
+  readonly timeNs: number;
+  readonly principal: Principal;
+  readonly channel: string;
+  readonly count: number;
+  readonly bytes: number;
+  readonly canaries: readonly string[];
+  readonly leak: boolean;
 }
 
 export interface LedgerRow {
@@ -76,6 +94,9 @@ export interface TraceRun {
   readonly summary: string;
   readonly lanes: readonly Principal[];
   readonly arrows: readonly TraceArrow[];
+  readonly probes: readonly TraceProbe[];
+  /** Probes past PROBES_MAX, not drawn. */
+  readonly omittedProbes: number;
   /** Messages in the run (every arrow's count added up, plus the ones past the arrow cap). */
   readonly messageCount: number;
   /** Messages not drawn because the diagram reached its arrow cap. */

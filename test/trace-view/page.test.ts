@@ -30,9 +30,14 @@ describe('trace page of the demo flow', () => {
     expect(new Set(run.lanes)).toEqual(principals);
     expect(count(html, /<g class="lane"/g)).toBe(principals.size);
     expect(count(html, /<g class="arrow /g)).toBe(run.arrows.length);
-    const drawn = [...html.matchAll(/data-count="(\d+)"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const drawn = [...html.matchAll(/<g class="arrow [^>]*data-count="(\d+)"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(drawn + run.omittedMessages).toBe(world.messages.events.length);
     expect(world.messages.events.length).toBeGreaterThan(50);
+    // What principals obtained with no sender (the operator's API calls, the parent's BAR reads) are probes.
+    const unsent = world.ledger.observations.length - world.messages.events.length;
+    const probed = [...html.matchAll(/<g class="probe[^>]*data-count="(\d+)"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(probed + run.omittedProbes).toBe(unsent);
+    expect(html).toContain('data-principal="operator" data-count="2" data-channel="operator-api"');
   });
 
   it('marks ciphertext and plaintext arrows with who could read them', async () => {
