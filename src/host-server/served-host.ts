@@ -138,8 +138,10 @@ export class ServedHost {
       return launched;
     });
     for (let poll = 0; poll < BOOT_POLLS_MAX; poll++) {
-      const state = await this.driver.exclusive(() => served.record.runtime.state);
-      if (state === 'running') return this.#runInfo(served);
+      const { state, failure } = await this.driver.exclusive(() => ({ state: served.record.runtime.state, failure: served.record.runtime.failure }));
+      // The runtime keeps a failure only for an application that failed after booting (heartbeat and entry
+      // failures leave none): that enclave booted, and its console says what happened.
+      if (state === 'running' || (state === 'failed' && failure !== undefined)) return this.#runInfo(served);
       if (state !== 'booting') break;
       await new Promise<void>((resolve, reject) => {
         this.driver.exclusive(() => this.#world.sim.schedule(BOOT_POLL_NS, 'host-server boot poll', resolve)).catch(reject);
