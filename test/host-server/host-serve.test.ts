@@ -50,7 +50,11 @@ describe('nitro-emu host serve with the nitro-cli commands', () => {
   it('starts with its sockets, prints them first, and refuses a second server on the same path', async () => {
     expect(serve.ready).toMatchObject({ Socket: socket, NsmSocket: `${socket}.nsm`, Seed: 9 });
     expect(serve.ready.InstanceID).toMatch(/^i-[0-9a-f]{17}$/);
+    // The root is seed 9's, the same one `attest --seed 9` writes (and kms serve --seed 9 trusts).
+    const attested = await cli(['attest', '--seed', '9', '--out', join(dir, 'attest.doc'), '--root-out', join(dir, 'attest-root.pem')]);
+    expect(attested.code).toBe(0);
     expect(readFileSync(join(dir, 'root.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(readFileSync(join(dir, 'root.pem'), 'utf8')).toBe(readFileSync(join(dir, 'attest-root.pem'), 'utf8'));
     const second = await cli(['host', 'serve', '--seed', '9', '--socket', socket]);
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/HOST_SOCKET_BUSY/);
