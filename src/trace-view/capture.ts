@@ -36,6 +36,8 @@ export function flowTracePage(world: World, report: FlowReport): TracePage {
 export interface ScenarioRunCapture {
   readonly world: World;
   readonly record: RunRecord;
+  /** Hosts in the run when it was a cluster's (the page draws host 0's world). */
+  readonly hosts?: number;
 }
 
 function scenarioRun(result: ScenarioResult, capture: ScenarioRunCapture): TraceRun {
@@ -43,7 +45,7 @@ function scenarioRun(result: ScenarioResult, capture: ScenarioRunCapture): Trace
   const label = record.defended ? 'Defended run' : `Negative control (${defencesOffText(record.defencesOff)})`;
   return buildRun({
     heading: `${label}: ${record.outcome}`,
-    summary: `${record.reason}; virtual time ${(record.virtualTimeNs / 1e6).toFixed(3)} ms; trace digest ${record.digest}`,
+    summary: `${record.reason}${capture.hosts !== undefined && capture.hosts > 1 ? `; a ${capture.hosts}-host cluster: host 0's world is drawn, the fabric's frames are in the ledgers` : ''}; virtual time ${(record.virtualTimeNs / 1e6).toFixed(3)} ms; trace digest ${record.digest}`,
     messages: world.messages.events,
     observations: world.ledger.observations,
     canaryOwners: canaryOwners(world),

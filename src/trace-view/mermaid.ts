@@ -8,9 +8,9 @@ function idOf(p: Principal): string {
   return p.replace(/[^A-Za-z0-9]/g, '_');
 }
 
-/** Message text may not hold `;`, `#` or a newline (Mermaid reads them as syntax). */
+/** Message text may not hold `;`, `#` or a newline (Mermaid reads them as syntax); a colon after the first is text. */
 function text(s: string): string {
-  return s.replace(/[;#\n\r]/g, ' ').replace(/:/g, '∶');
+  return s.replace(/[;#\n\r]/g, ' ');
 }
 
 /**

@@ -71,7 +71,7 @@ async function runSelected(args: Parameters<Command['run']>[0], io: CommandIo): 
   const captures: ScenarioRunCapture[] = [];
   const log: Pick<RunOptions, 'log' | 'onRun'> = {
     ...runLog(args, seed, io),
-    ...(trace ? { onRun: (run) => void captures.push({ record: run.record, world: run.worlds[0]! }) } : {}),
+    ...(trace ? { onRun: (run) => void captures.push({ record: run.record, world: run.worlds[0]!, hosts: run.worlds.length }) } : {}),
   };
 
   let results: ScenarioResult[];
