@@ -36,7 +36,7 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
   let streaming = false;
 
   const send = (payload: Uint8Array) => {
-    if (!socket.destroyed) socket.write(encodeFrame(payload));
+    if (!socket.destroyed && !socket.writableEnded) socket.write(encodeFrame(payload));
   };
   const reply = (request: HostRequest | undefined, body: { ok: true; result: unknown } | { ok: false; error: EmuError }) => {
     const id = request?.id ?? null;

@@ -28,7 +28,7 @@ export function serveNsmConnection(socket: Socket, host: ServedHost, log: (line:
   let closed = false;
 
   const send = (payload: Uint8Array) => {
-    if (!socket.destroyed) socket.write(encodeFrame(payload));
+    if (!socket.destroyed && !socket.writableEnded) socket.write(encodeFrame(payload));
   };
   const fail = (name: string) => {
     send(nsmError(name));
