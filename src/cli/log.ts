@@ -9,8 +9,8 @@ export type LogFieldValue = string | number | boolean;
 export interface CliLogOptions {
   readonly seed: number;
   readonly pretty: boolean;
-  /** Where finished lines go (stderr in the CLI). */
-  readonly write: (text: string) => void;
+  /** Where finished lines go (stderr in the CLI), with the record's virtual time for a writer that orders them. */
+  readonly write: (text: string, vtNs: number) => void;
   /** Added to every line after the seed, e.g. `{ scenario: 'PA-03', run: 'control' }`. */
   readonly fields?: Readonly<Record<string, LogFieldValue>>;
 }
@@ -53,7 +53,7 @@ function stamp(record: Readonly<Record<string, unknown>>, options: CliLogOptions
 }
 
 function emit(record: Record<string, unknown>, options: CliLogOptions): void {
-  options.write(`${options.pretty ? formatPretty(record) : JSON.stringify(record)}\n`);
+  options.write(`${options.pretty ? formatPretty(record) : JSON.stringify(record)}\n`, record['vt'] as number);
 }
 
 /** A LogSink for a world: every pino line it receives leaves stamped (or pretty). */
@@ -82,7 +82,7 @@ export function writeLogLine(options: CliLogOptions, vtNs: number, msg: string, 
 export function logOptionsFrom(
   flags: { readonly log: boolean; readonly pretty: boolean },
   seed: number,
-  write: (text: string) => void,
+  write: CliLogOptions['write'],
   fields?: Readonly<Record<string, LogFieldValue>>,
 ): CliLogOptions | undefined {
   if (!flags.log && !flags.pretty) return undefined;

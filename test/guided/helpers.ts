@@ -7,7 +7,7 @@ export interface GuidedCliRun {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-  /** stdout and the pauses in the order they happened ('<wait>' where the CLI asked for a line). */
+  /** stdout, stderr (prefixed 'stderr:') and the pauses in the order they happened ('<wait>' where the CLI asked for a line). */
   readonly events: readonly string[];
 }
 
@@ -22,7 +22,10 @@ export async function runCli(argv: string[], stdin?: LineInput): Promise<GuidedC
       stdout += t;
       events.push(t);
     },
-    stderr: (t) => void (stderr += t),
+    stderr: (t) => {
+      stderr += t;
+      events.push(`stderr:${t}`);
+    },
     stderrIsTty: false,
     ...(stdin === undefined ? { stdin: { isTty: false, readLine: () => Promise.reject(new Error('read from a stdin that is not a terminal')) } } : { stdin }),
   };

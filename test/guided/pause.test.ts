@@ -11,6 +11,7 @@ describe('demo NAME --pause', () => {
     const run = await runCli(['demo', DEMO, '--pause'], { isTty: true, readLine: async () => (reads++, '') });
     expect(run.code).toBe(0);
     const steps = run.events.filter((e) => e.startsWith('Step ')).length;
+    expect(run.events.filter((e) => e.startsWith('stderr:'))).toEqual([]);
     expect(steps).toBeGreaterThanOrEqual(4);
     expect(reads).toBe(steps - 1);
     // Step k is printed, then the prompt, then the wait; never two steps without a wait between them.

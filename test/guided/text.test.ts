@@ -26,6 +26,19 @@ describe('guided narration', () => {
     }
     expect(run.stderr).toMatch(/kms\.call .*operation=Decrypt/);
     expect(run.stdout).toMatch(/^Step 1 of \d+: /m);
+    // Narrated, each log line comes out just before the first step at or after its virtual time.
+    let stepVtMs = -1;
+    let logs = 0;
+    for (const event of run.events) {
+      const step = /^Step \d+ of \d+: .*\[virtual time (\d+\.\d+) ms\]/.exec(event);
+      if (step !== null) stepVtMs = Number(step[1]);
+      const log = /^stderr:vt (\d+\.\d+) ms/.exec(event);
+      if (log !== null && !event.includes('guided.step')) {
+        logs++;
+        expect(Number(log[1]), event).toBeGreaterThan(stepVtMs - 0.0005); // step headers show 3 decimals
+      }
+    }
+    expect(logs).toBeGreaterThan(5);
   });
 
   it('scenario run --log stamps every line with vt, seed, scenario and run', async () => {

@@ -41,11 +41,26 @@ function printList(json: boolean, io: CommandIo): void {
   for (const d of list) io.stdout(`  ${d.id.padEnd(width)}  ${d.title}\n`);
 }
 
+/** Log lines held back while narrating, so each step follows the lines of what led up to it. */
+interface HeldLines {
+  readonly lines: Array<{ readonly vtNs: number; readonly text: string }>;
+}
+
+/** Writes (in virtual-time order, stable) the held lines up to vtNs. */
+function release(held: HeldLines | undefined, vtNs: number, io: CommandIo): void {
+  if (held === undefined) return;
+  held.lines.sort((a, b) => a.vtNs - b.vtNs);
+  const upTo = held.lines.findIndex((l) => l.vtNs > vtNs);
+  const due = held.lines.splice(0, upTo === -1 ? held.lines.length : upTo);
+  for (const line of due) io.stderr(line.text);
+}
+
 /** Prints the steps, waiting for Enter between them when asked and a person is at the terminal. */
-async function present(result: GuidedResult, pause: boolean, io: CommandIo): Promise<void> {
+async function present(result: GuidedResult, pause: boolean, io: CommandIo, held: HeldLines | undefined): Promise<void> {
   io.stdout(renderHeader(result));
   const total = result.steps.length;
   for (const step of result.steps) {
+    release(held, step.vtNs, io);
     io.stdout(`${renderStep(step, total)}\n`);
     if (pause && step.step < total) {
       io.stdout('  … press Enter for the next step\n');
@@ -54,6 +69,7 @@ async function present(result: GuidedResult, pause: boolean, io: CommandIo): Pro
       if (line === undefined) pause = false;
     }
   }
+  release(held, Number.MAX_SAFE_INTEGER, io);
   io.stdout(renderVerdict(result));
 }
 
@@ -78,7 +94,10 @@ export async function runGuidedCommand(args: ParsedArgs, io: CommandIo): Promise
   const seed = optionalInteger(args, 'seed', 1);
   const epochMs = parseEpoch(args.values.get('epoch'), 'fixed');
   const control = args.booleans.has('control');
-  const logging = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, io.stderr, { demo: name, run: control ? 'control' : 'defended' });
+  // Narrated, the log lines wait for the step they lead up to; as JSON, they go out as they come.
+  const held: HeldLines | undefined = json ? undefined : { lines: [] };
+  const write = held === undefined ? io.stderr : (text: string, vtNs: number) => void held.lines.push({ vtNs, text });
+  const logging = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, write, { demo: name, run: control ? 'control' : 'defended' });
   let pause = args.booleans.has('pause') && !json;
   if (pause && io.stdin?.isTty !== true) {
     io.stderr('--pause: stdin is not a terminal, so the demo runs without pausing\n');
@@ -90,6 +109,6 @@ export async function runGuidedCommand(args: ParsedArgs, io: CommandIo): Promise
     logging === undefined ? undefined : (step) => writeLogLine(logging, step.vtNs, step.title, { kind: 'guided.step', step: step.step }),
   );
   if (json) printJson(io, result);
-  else await present(result, pause, io);
+  else await present(result, pause, io, logging === undefined ? undefined : held);
   return result.asExpected ? 0 : 1;
 }
