@@ -41,6 +41,9 @@ function printList(json: boolean, io: CommandIo): void {
   for (const d of list) io.stdout(`  ${d.id.padEnd(width)}  ${d.title}\n`);
 }
 
+/** Bound on log lines held back for narration. */
+const HELD_LINES_MAX = 100_000;
+
 /** Log lines held back while narrating, so each step follows the lines of what led up to it. */
 interface HeldLines {
   readonly lines: Array<{ readonly vtNs: number; readonly text: string }>;
@@ -96,7 +99,17 @@ export async function runGuidedCommand(args: ParsedArgs, io: CommandIo): Promise
   const control = args.booleans.has('control');
   // Narrated, the log lines wait for the step they lead up to; as JSON, they go out as they come.
   const held: HeldLines | undefined = json ? undefined : { lines: [] };
-  const write = held === undefined ? io.stderr : (text: string, vtNs: number) => void held.lines.push({ vtNs, text });
+  const write =
+    held === undefined
+      ? io.stderr
+      : (text: string, vtNs: number) => {
+          // Past the bound the lines go out as they come (in order, after those held): a demo's log is small.
+          if (held.lines.length < HELD_LINES_MAX) held.lines.push({ vtNs, text });
+          else {
+            release(held, Number.MAX_SAFE_INTEGER, io);
+            io.stderr(text);
+          }
+        };
   const logging = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, write, { demo: name, run: control ? 'control' : 'defended' });
   let pause = args.booleans.has('pause') && !json;
   if (pause && io.stdin?.isTty !== true) {
