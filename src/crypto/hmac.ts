@@ -6,3 +6,8 @@ export const HMAC_SHA384_BYTES = 48;
 export function hmacSha384(key: Uint8Array, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac('sha384', key).update(data).digest());
 }
+
+/** HMAC-SHA-256 (RFC 2104), e.g. AWS SigV4's signing-key chain. */
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key).update(data).digest());
+}

@@ -191,4 +191,4 @@ export {
   verifyDataMatches,
 } from './spdm-key-schedule.ts';
 export { SecuredDirection, parseSecuredHeader, sessionIdOf } from './spdm-secured.ts';
-export { HMAC_SHA384_BYTES, hmacSha384 } from './hmac.ts';
+export { HMAC_SHA384_BYTES, hmacSha256, hmacSha384 } from './hmac.ts';

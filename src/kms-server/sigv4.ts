@@ -1,22 +1,14 @@
 // AWS Signature Version 4 (header form) as the AWS SDKs sign a KMS request: the canonical request, the string to
 // sign and the derived signing key follow the published SigV4 specification. Only what a JSON 1.1 POST needs.
-import { concatBytes, equalBytes, fromHex, sha256, toHex, utf8 } from '../crypto/index.ts';
+import { concatBytes, equalBytes, fromHex, hmacSha256, sha256, toHex, utf8 } from '../crypto/index.ts';
+
+export { hmacSha256 };
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const SHA256_BLOCK_BYTES = 64;
 const SIGNED_HEADERS_MAX = 32;
 const HEADER_VALUE_LENGTH_MAX = 8192;
 /** AWS refuses a signature dated more than 5 minutes from its clock. */
 export const SIGNATURE_SKEW_MS_MAX = 5 * 60_000;
-
-/** HMAC-SHA-256 (RFC 2104) over the hash primitive src/crypto exposes. */
-export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const block = new Uint8Array(SHA256_BLOCK_BYTES);
-  block.set(key.length > SHA256_BLOCK_BYTES ? sha256(key) : key);
-  const inner = block.map((b) => b ^ 0x36);
-  const outer = block.map((b) => b ^ 0x5c);
-  return sha256(concatBytes(outer, sha256(concatBytes(inner, data))));
-}
 
 export interface ParsedAuthorization {
   readonly accessKeyId: string;
