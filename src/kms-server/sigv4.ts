@@ -1,6 +1,6 @@
 // AWS Signature Version 4 (header form) as the AWS SDKs sign a KMS request: the canonical request, the string to
 // sign and the derived signing key follow the published SigV4 specification. Only what a JSON 1.1 POST needs.
-import { concatBytes, equalBytes, fromHex, hmacSha256, sha256, toHex, utf8 } from '../crypto/index.ts';
+import { equalBytes, fromHex, hmacSha256, sha256, toHex, utf8 } from '../crypto/index.ts';
 
 export { hmacSha256 };
 
