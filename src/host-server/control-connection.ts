@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { EmuError, isEmuError } from '../errors.ts';
-import { encodeFrame, FrameReader } from './framing.ts';
+import { serveFramesInOrder } from './frame-queue.ts';
+import { encodeFrame } from './framing.ts';
 import {
   HOST_REQUEST_BYTES_MAX,
   decodeConsoleFrame,
@@ -13,9 +14,6 @@ import {
 } from './protocol.ts';
 import { parseConsole, parseDescribe, parseNoArgs, parseRunEnclave, parseSelector } from './requests.ts';
 import type { ConsoleHandle, ConsoleListener, ServedHost } from './served-host.ts';
-
-/** Requests a client may have waiting before the server stops reading from it. */
-export const PIPELINED_REQUESTS_MAX = 32;
 
 /** A console reader that stops reading is cut off rather than buffered without end. */
 export const CONSOLE_BACKLOG_BYTES_MAX = 1024 * 1024;
@@ -30,8 +28,6 @@ export interface ConnectionLog {
  * followed by a close). A `console` request turns the connection into that console's stream.
  */
 export function serveControlConnection(socket: Socket, host: ServedHost, log: ConnectionLog): void {
-  const reader = new FrameReader(HOST_REQUEST_BYTES_MAX);
-  let queue: Promise<void> = Promise.resolve();
   let consoleHandle: ConsoleHandle | undefined;
   let streaming = false;
 
@@ -44,33 +40,17 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
     send(encodeReply(message));
   };
 
-  // Requests are served in order; a client that pipelines faster than they are served is paused (backpressure),
-  // so what waits is bounded by one read's worth of frames.
-  let pending = 0;
-  const enqueue = (frame: Uint8Array) => {
-    if (++pending >= PIPELINED_REQUESTS_MAX) socket.pause();
-    queue = queue
-      .then(() => handle(frame))
-      .catch((error: unknown) => log(`host-server: control connection failed: ${String(error)}`))
-      .finally(() => {
-        if (--pending < PIPELINED_REQUESTS_MAX) socket.resume();
-      });
-  };
-
-  socket.on('data', (chunk: Buffer) => {
-    let frames: Uint8Array[];
-    try {
-      frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-    } catch (error) {
-      reply(undefined, { ok: false, error: error as EmuError });
+  serveFramesInOrder(socket, {
+    frameBytesMax: HOST_REQUEST_BYTES_MAX,
+    name: 'control',
+    handle,
+    framingLost: (error) => {
+      reply(undefined, { ok: false, error });
       socket.end();
-      return;
-    }
-    for (const frame of frames) {
-      // Once streaming a console, the client only listens; anything it sends is ignored.
-      if (streaming) continue;
-      enqueue(frame);
-    }
+    },
+    // Once streaming a console, the client only listens; anything it sends is ignored.
+    accepts: () => !streaming,
+    log,
   });
   socket.on('close', () => consoleHandle?.close());
   socket.on('error', () => consoleHandle?.close());

@@ -17,14 +17,9 @@ export interface EnclaveRunInfo {
 export type EnclaveState = 'RUNNING' | 'TERMINATING';
 export type EnclaveFlags = 'NONE' | 'DEBUG_MODE';
 
-export interface EnclaveDescribeInfo {
+/** Describe's record is run's (with the name optional), then the state and the image's facts; key order is in DESCRIBE_INFO_KEYS. */
+export interface EnclaveDescribeInfo extends Omit<EnclaveRunInfo, 'EnclaveName'> {
   readonly EnclaveName?: string;
-  readonly EnclaveID: string;
-  readonly ProcessID: number;
-  readonly EnclaveCID: number;
-  readonly NumberOfCPUs: number;
-  readonly CPUIDs: readonly number[];
-  readonly MemoryMiB: number;
   readonly State: EnclaveState;
   readonly Flags: EnclaveFlags;
   /** The image's measurements (a BTreeMap: HashAlgorithm, PCR0, PCR1, PCR2[, PCR8]), as describe-eif prints them. */

@@ -2,8 +2,8 @@ import type { Socket } from 'node:net';
 import { encodeCbor, fromUtf8 } from '../crypto/index.ts';
 import { NSM_REQUEST_BYTES_MAX } from '../enclave/index.ts';
 import { isEmuError } from '../errors.ts';
-import { encodeFrame, FrameReader } from './framing.ts';
-import { PIPELINED_REQUESTS_MAX } from './control-connection.ts';
+import { serveFramesInOrder } from './frame-queue.ts';
+import { encodeFrame } from './framing.ts';
 import type { ServedHost } from './served-host.ts';
 
 /**
@@ -22,8 +22,6 @@ function nsmError(name: string): Uint8Array {
  * raw NSM CBOR request in, the device's raw CBOR response out. Requests are served in order.
  */
 export function serveNsmConnection(socket: Socket, host: ServedHost, log: (line: string) => void): void {
-  const reader = new FrameReader(NSM_CHANNEL_FRAME_BYTES_MAX);
-  let queue: Promise<void> = Promise.resolve();
   let enclaveId: string | undefined;
   let closed = false;
 
@@ -36,29 +34,7 @@ export function serveNsmConnection(socket: Socket, host: ServedHost, log: (line:
     socket.end();
   };
 
-  // Requests are served in order; a client that pipelines faster than they are served is paused (backpressure),
-  // so what waits is bounded by one read's worth of frames.
-  let pending = 0;
-  const enqueue = (frame: Uint8Array) => {
-    if (++pending >= PIPELINED_REQUESTS_MAX) socket.pause();
-    queue = queue
-      .then(() => handle(frame))
-      .catch((error: unknown) => log(`host-server: NSM connection failed: ${String(error)}`))
-      .finally(() => {
-        if (--pending < PIPELINED_REQUESTS_MAX) socket.resume();
-      });
-  };
-
-  socket.on('data', (chunk: Buffer) => {
-    let frames: Uint8Array[];
-    try {
-      frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-    } catch {
-      fail('InputTooLarge');
-      return;
-    }
-    for (const frame of frames) enqueue(frame);
-  });
+  serveFramesInOrder(socket, { frameBytesMax: NSM_CHANNEL_FRAME_BYTES_MAX, name: 'NSM', handle, framingLost: () => fail('InputTooLarge'), log });
   socket.on('error', () => undefined);
 
   async function handle(frame: Uint8Array): Promise<void> {
