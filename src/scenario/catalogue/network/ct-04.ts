@@ -1,13 +1,8 @@
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduce, formMesh, launchCluster, resultVerdict, type NetState } from './helpers.ts';
+import { SMALL_CLUSTER, keyedWith, launchCluster, meshThenAllReduce, resultVerdict, type NetState } from './helpers.ts';
 
 /** The rank whose host runs the co-tenant's own enclave image instead of ours. */
 const FOREIGN_RANK = 1;
-
-/** Pairs of the mesh that keyed a link with a rank that must never hold our job's keys. */
-export function keyedWith(state: NetState, rank: number): string[] {
-  return (state.mesh?.links ?? []).filter((l) => l.ok && (l.a === rank || l.b === rank)).map((l) => `${l.a}↔${l.b}`);
-}
 
 /** CT-04: a co-tenant's enclave takes a rank of our collective. */
 export default defineScenario<NetState>({
@@ -25,12 +20,9 @@ export default defineScenario<NetState>({
     'A co-tenant runs a genuine Nitro enclave of its own image on the host where our rank 1 should be, and answers our job’s handshakes: its attestation document is real, signed by the same Nitro root. ' +
     'Membership comes from attestation, not from addresses: each handshake checks the peer’s PCR0 against the job’s allowlist (and the job id against its own), so no pair with the foreign rank is keyed, the mesh reports the refusal with a typed code, and the collective stops with a typed error instead of sending our tensor to it. ' +
     'With peer attestation off any enclave that speaks the protocol is accepted: the foreign rank gets keys for our job and receives our shards (the scenario sees its keyed links).',
-  async setup(ctx) {
-    return launchCluster(ctx);
-  },
+  setup: launchCluster,
   async attack(ctx, state) {
-    const mesh = formMesh(ctx, state);
-    const outcome = mesh === undefined ? undefined : allReduce(ctx, state);
+    const outcome = meshThenAllReduce(ctx, state);
     // The foreign enclave is the co-tenant's own code: what it ends up holding, the co-tenant holds.
     const taken = outcome?.outputs[FOREIGN_RANK];
     if (taken !== undefined) ctx.loot('foreign rank all-reduce result', new Uint8Array(taken.buffer, taken.byteOffset, taken.byteLength));

@@ -1,6 +1,5 @@
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduce, formMesh, launchCluster, resultVerdict, type NetState } from './helpers.ts';
-import { keyedWith } from './ct-04.ts';
+import { SMALL_CLUSTER, keyedWith, launchCluster, meshThenAllReduce, resultVerdict, type NetState } from './helpers.ts';
 
 /** The rank whose enclave was launched in debug mode (its memory and console are open to its parent). */
 const DEBUG_RANK = 1;
@@ -21,12 +20,9 @@ export default defineScenario<NetState>({
     'An enclave launched in debug mode runs the same image, but its parent can read its console and memory, and its attestation document says so: its PCRs are all zeros. A peer that trusted it would hand our shards to whoever runs that parent. ' +
     'Each handshake checks the peer’s evidence against the allowlist of PCR0 values, which debug-mode zeros never match, so no link to the debug rank is keyed and the all-reduce stops with a typed error: none of our data is sealed for it. ' +
     'With peer attestation off the debug enclave is keyed like any other and receives our tensor’s chunks: the scenario sees the keyed links and the collective completing with it.',
-  async setup(ctx) {
-    return launchCluster(ctx);
-  },
+  setup: launchCluster,
   async attack(ctx, state) {
-    const mesh = formMesh(ctx, state);
-    if (mesh !== undefined) allReduce(ctx, state);
+    meshThenAllReduce(ctx, state);
   },
   check(_ctx, state) {
     const keyed = keyedWith(state, DEBUG_RANK);

@@ -4,13 +4,23 @@
 import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle, type NitroCluster } from '../../../cluster/index.ts';
 import { ENDPOINT_HEADER_BYTES, isSealedHeader, type Packet } from '../../../efa/index.ts';
 import { assert, isEmuError } from '../../../errors.ts';
-import type { CheckVerdict, ScenarioContext } from '../../define.ts';
+import type { CheckVerdict, ScenarioContext, ScenarioMeta } from '../../define.ts';
 
 /** Smallest flows that still cross several packets: 2 hosts, collective on the enclaves' CPU results. */
 export const SMALL_CLUSTER = { hosts: 2, accelerators: { flavour: 'gpu', count: 0 } } as const;
 
 /** Bound on packets one scenario keeps or files (a small all-reduce is a few hundred). */
 export const PACKETS_KEPT_MAX = 20_000;
+
+/** The catalogue facts NET-03 and NET-04 share: the network attacker against the receivers' anti-replay window. */
+export const ANTI_REPLAY_ROW = {
+  attacker: 'network',
+  promises: ['P3'],
+  invariants: ['INV-LINK', 'INV-DELIVERY'],
+  tags: { attack: ['T1557'], atlas: [] },
+  defence: 'linkAntiReplay',
+  expect: 'blocked',
+} as const satisfies Partial<ScenarioMeta>;
 
 export interface NetState {
   readonly cluster: Cluster;
@@ -43,6 +53,12 @@ export async function launchCluster(ctx: ScenarioContext): Promise<NetState> {
   const inputs = await cluster.computeLocal();
   ctx.note(`${cluster.members.length} hosts launched, job ${cluster.jobId}, tensors of ${inputs[0]?.length ?? 0} floats`);
   return { cluster, inputs, outcomes: [], stats: {} };
+}
+
+/** The plain collective: the mesh, then one all-reduce if it formed (a refusal of either is kept in `state`). */
+export function meshThenAllReduce(ctx: ScenarioContext, state: NetState): AllReduceOutcome | undefined {
+  const mesh = formMesh(ctx, state);
+  return mesh === undefined ? undefined : allReduce(ctx, state);
 }
 
 /** Rounds of all-reduce (a training step each): more traffic on the same links and keys. Stops at the first error. */
@@ -82,6 +98,11 @@ export function formMesh(ctx: ScenarioContext, state: NetState): MeshOutcome | u
     });
   }
   return mesh;
+}
+
+/** Pairs of the mesh that keyed a link with a rank that must never hold our job's keys. */
+export function keyedWith(state: NetState, rank: number): string[] {
+  return (state.mesh?.links ?? []).filter((l) => l.ok && (l.a === rank || l.b === rank)).map((l) => `${l.a}↔${l.b}`);
 }
 
 /** Whether either rank's NIC still holds a session with the other after a refused handshake (undefined: no way to look). */
@@ -173,6 +194,20 @@ export function fileGenuine(ctx: ScenarioContext, link: string, packet: Packet):
   const keyIv = keyIvOf(packet);
   const what = `${packet.kind} ${packet.src}→${packet.dst}, ${packet.payload?.length ?? 0} B`;
   ctx.recordLink?.({ link, protected: keyIv !== undefined, kind: 'genuine', accepted: true, ...(keyIv === undefined ? {} : { keyIv }), detail: what });
+}
+
+/**
+ * Taps every rank's uplink, where each transmission is first seen: files it there as genuine (once), then hands it
+ * to `observe`, if any.
+ */
+export function tapEveryUplink(ctx: ScenarioContext, state: NetState, observe?: (packet: Packet) => void): void {
+  const network = networkOf(ctx);
+  for (const member of state.cluster.members) {
+    network.tap(network.uplinkOf(member.rank, 'up'), (packet) => {
+      fileGenuine(ctx, `rank ${member.rank} uplink`, packet);
+      observe?.(packet);
+    });
+  }
 }
 
 /**

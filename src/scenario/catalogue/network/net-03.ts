@@ -1,7 +1,7 @@
 import type { ClusterOptionsExtra } from '../../../cluster/index.ts';
 import { type Packet, isSealedHeader } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { PACKETS_KEPT_MAX, SMALL_CLUSTER, allReduceRounds, fileForged, fileGenuine, formMesh, isLinkData, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
+import { ANTI_REPLAY_ROW, PACKETS_KEPT_MAX, SMALL_CLUSTER, allReduceRounds, fileForged, fileGenuine, formMesh, isLinkData, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
 
 /** The receivers' anti-replay window, in counters: the smallest the protector takes, so a few rounds outrun it. */
 const REPLAY_WINDOW = 32;
@@ -28,12 +28,7 @@ export default defineScenario<ReplayState>({
   id: 'NET-03',
   name: 'net.fabric.replay',
   title: 'The attacker replays captured packets, at once and several all-reduces later',
-  attacker: 'network',
-  promises: ['P3'],
-  invariants: ['INV-LINK', 'INV-DELIVERY'],
-  tags: { attack: ['T1557'], atlas: [] },
-  defence: 'linkAntiReplay',
-  expect: 'blocked',
+  ...ANTI_REPLAY_ROW,
   cluster,
   teaching:
     'An interposer on rank 0’s uplink sends some packets twice as they pass (inside the receiver’s anti-replay window), and in the last of eight all-reduces replays the first packets it captured, which by then are far behind the window. A replayed packet is a perfect copy: its tag verifies. ' +

@@ -1,6 +1,6 @@
 import { PS_PER_US, type Packet, isSealedHeader } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduceRounds, fileForged, fileGenuine, formMesh, isLinkData, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
+import { ANTI_REPLAY_ROW, SMALL_CLUSTER, allReduceRounds, fileForged, fileGenuine, formMesh, isLinkData, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
 
 /** Half the packets on rank 0's uplink held back by up to 20 µs: many packets overtake each other. */
 const REORDER = { kind: 'reorder', probability: 0.5, extraPs: 20 * PS_PER_US } as const;
@@ -20,12 +20,7 @@ export default defineScenario<ReorderState>({
   id: 'NET-04',
   name: 'net.fabric.reorder',
   title: 'The fabric reorders the all-reduce’s packets aggressively; the reorderer lets a few out twice',
-  attacker: 'network',
-  promises: ['P3'],
-  invariants: ['INV-LINK', 'INV-DELIVERY'],
-  tags: { attack: ['T1557'], atlas: [] },
-  defence: 'linkAntiReplay',
-  expect: 'blocked',
+  ...ANTI_REPLAY_ROW,
   cluster: SMALL_CLUSTER,
   teaching:
     'SRD sprays packets over many paths, so they arrive out of order by design; here the attacker makes it worse, holding half of rank 0’s packets back by up to 20 µs over four all-reduces, and letting some of them out a second time, late. ' +

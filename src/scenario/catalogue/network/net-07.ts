@@ -1,6 +1,6 @@
 import { LINK_FLAG_ENCRYPT } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduce, fileGenuine, formMesh, launchCluster, networkOf, resultVerdict, type NetState } from './helpers.ts';
+import { SMALL_CLUSTER, allReduce, formMesh, launchCluster, networkOf, resultVerdict, tapEveryUplink, type NetState } from './helpers.ts';
 
 /** ClientHello layout (src/efa/secure/messages.ts): "EFAL" ‖ type ‖ version u16 ‖ suite count u8 ‖ suites u16… ‖ flags u8. */
 const SUITE_COUNT_AT = 7;
@@ -45,7 +45,7 @@ export default defineScenario<DowngradeState>({
       state.rewritten += 1;
       return clearEncryptFlag(message);
     });
-    for (const member of state.cluster.members) network.tap(network.uplinkOf(member.rank, 'up'), (packet) => fileGenuine(ctx, `rank ${member.rank} uplink`, packet));
+    tapEveryUplink(ctx, state);
     const mesh = formMesh(ctx, state);
     ctx.note(`rewrote ${state.rewritten} ClientHellos`);
     if (mesh !== undefined) allReduce(ctx, state);

@@ -1,7 +1,7 @@
 import type { ClusterOptionsExtra } from '../../../cluster/index.ts';
 import { isSealedHeader } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduceRounds, fileGenuine, formMesh, launchCluster, networkOf, resultVerdict, stat, type NetState } from './helpers.ts';
+import { SMALL_CLUSTER, allReduceRounds, formMesh, launchCluster, resultVerdict, stat, tapEveryUplink, type NetState } from './helpers.ts';
 
 /**
  * The limits shrunk so a test reaches them in a few all-reduces: a new key every 4 packets (the usage limit), and a
@@ -40,15 +40,11 @@ export default defineScenario<VolumeState>({
   },
   async attack(ctx, state) {
     formMesh(ctx, state);
-    const network = networkOf(ctx);
-    for (const member of state.cluster.members) {
-      network.tap(network.uplinkOf(member.rank, 'up'), (packet) => {
-        fileGenuine(ctx, `rank ${member.rank} uplink`, packet);
-        if (!isSealedHeader(packet.header)) return;
-        state.sealed += 1;
-        state.epochs.add(`${packet.header.context}:${packet.header.epoch}`);
-      });
-    }
+    tapEveryUplink(ctx, state, (packet) => {
+      if (!isSealedHeader(packet.header)) return;
+      state.sealed += 1;
+      state.epochs.add(`${packet.header.context}:${packet.header.epoch}`);
+    });
     allReduceRounds(ctx, state, ROUNDS);
     ctx.note(`${state.sealed} sealed packets under ${state.epochs.size} (direction, epoch) keys; ${stat(state, 'rekeys')} rekeys`);
   },

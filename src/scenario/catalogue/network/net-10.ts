@@ -1,6 +1,6 @@
 import { isSealedHeader } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { SMALL_CLUSTER, allReduce, fileGenuine, isLinkData, formMesh, launchCluster, networkOf, resultVerdict, type NetState } from './helpers.ts';
+import { SMALL_CLUSTER, allReduce, isLinkData, formMesh, launchCluster, resultVerdict, tapEveryUplink, type NetState } from './helpers.ts';
 
 /** Bound on distinct sizes the analysis keeps. */
 const SIZES_KEPT_MAX = 1024;
@@ -36,18 +36,14 @@ export default defineScenario<SizeState>({
   async attack(ctx, state) {
     // The mesh forms first: the attacker goes after the collective's traffic, not the handshake frames.
     formMesh(ctx, state);
-    const network = networkOf(ctx);
-    for (const member of state.cluster.members) {
-      network.tap(network.uplinkOf(member.rank, 'up'), (packet) => {
-        fileGenuine(ctx, `rank ${member.rank} uplink`, packet);
-        if (!isLinkData(packet) || !isSealedHeader(packet.header)) return;
-        state.packets += 1;
-        const size = packet.payload!.length;
-        if (state.sizes.has(size) || state.sizes.size < SIZES_KEPT_MAX) state.sizes.set(size, (state.sizes.get(size) ?? 0) + 1);
-        const msgBytes = (packet.header.inner as { readonly msgBytes?: unknown } | null)?.msgBytes;
-        if (typeof msgBytes === 'number' && state.headerLengths.size < SIZES_KEPT_MAX) state.headerLengths.add(msgBytes);
-      });
-    }
+    tapEveryUplink(ctx, state, (packet) => {
+      if (!isLinkData(packet) || !isSealedHeader(packet.header)) return;
+      state.packets += 1;
+      const size = packet.payload!.length;
+      if (state.sizes.has(size) || state.sizes.size < SIZES_KEPT_MAX) state.sizes.set(size, (state.sizes.get(size) ?? 0) + 1);
+      const msgBytes = (packet.header.inner as { readonly msgBytes?: unknown } | null)?.msgBytes;
+      if (typeof msgBytes === 'number' && state.headerLengths.size < SIZES_KEPT_MAX) state.headerLengths.add(msgBytes);
+    });
     allReduce(ctx, state);
     const histogram = [...state.sizes.entries()].sort(([a], [b]) => a - b);
     ctx.loot('traffic-analysis sizes', JSON.stringify({ histogram, headerLengths: [...state.headerLengths].sort((a, b) => a - b) }));
