@@ -149,24 +149,33 @@ function ledgerStep(report: FlowReport, say: Narrator): void {
   );
 }
 
+/** Both flow demos turn off the attested key policy as their control, which hands the key to the parent. */
+function flowDemo(demo: Pick<GuidedDemo, 'id' | 'title' | 'seeAlso'> & { readonly debugMode: boolean; readonly defended: GuidedOutcome }): GuidedDemo {
+  return {
+    id: demo.id,
+    title: demo.title,
+    defence: 'attestedKeyPolicy',
+    expect: { defended: demo.defended, control: 'leaked' },
+    seeAlso: demo.seeAlso,
+    run: (options, say) => narratedFlow(options, say, demo.debugMode),
+  };
+}
 
-export const happyPath: GuidedDemo = {
+export const happyPath = flowDemo({
   id: 'happy-path',
   title: 'The whole flow when everything is in order: the approved enclave gets its key and serves a client',
-  defence: 'attestedKeyPolicy',
-  expect: { defended: 'ready', control: 'leaked' },
+  debugMode: false,
+  defended: 'ready',
   seeAlso: ['nitro-emu demo', 'nitro-emu demo --defence-off attestedKeyPolicy'],
-  run: (options, say) => narratedFlow(options, say, false),
-};
+});
 
-export const debugEnclaveDenied: GuidedDemo = {
+export const debugEnclaveDenied = flowDemo({
   id: 'debug-enclave-denied',
   title: 'A debug-mode enclave (its console open to the parent) asks for the key and is denied',
-  defence: 'attestedKeyPolicy',
-  expect: { defended: 'denied', control: 'leaked' },
+  debugMode: true,
+  defended: 'denied',
   seeAlso: ['nitro-emu demo --debug-mode', 'nitro-emu scenario run PA-07'],
-  run: (options, say) => narratedFlow(options, say, true),
-};
+});
 
 /** The flow, its steps told with their frames once the report says how each ended. */
 async function narratedFlow(options: GuidedRunOptions, say: Narrator, debugMode: boolean): Promise<GuidedRunReport> {
