@@ -27,6 +27,16 @@ function refused(code: string, path: string, message: string, details?: Record<s
   return new EmuError(code, `${path}: ${message}; the file was left as it is`, { path, ...details });
 }
 
+/**
+ * The header is ASCII; reading it byte by byte never throws, so a non-UTF-8 header is a format error like any
+ * other (a fatal UTF-8 decode used to throw a bare TypeError here).
+ */
+function asciiText(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return text;
+}
+
 export function encodeStateFile(state: ServedState): Uint8Array {
   const body = utf8(JSON.stringify(state));
   const header = `${STATE_FILE_MAGIC}/${STATE_FILE_VERSION} length=${body.length} sha256=${sha256Hex(body)}\n`;
@@ -41,11 +51,11 @@ export function decodeStateFile(bytes: Uint8Array, path: string): ServedState {
   if (bytes.length > STATE_FILE_BYTES_MAX) throw refused('KMS_STATE_TOO_LARGE', path, `larger than ${STATE_FILE_BYTES_MAX} bytes`);
   const newline = bytes.subarray(0, HEADER_BYTES_MAX).indexOf(0x0a);
   if (newline < 0) {
-    const prefix = fromUtf8(bytes.subarray(0, STATE_FILE_MAGIC.length));
+    const prefix = asciiText(bytes.subarray(0, STATE_FILE_MAGIC.length));
     if (STATE_FILE_MAGIC.startsWith(prefix)) throw refused('KMS_STATE_TRUNCATED', path, 'truncated inside its header');
     throw refused('KMS_STATE_FORMAT', path, 'not a nitro-emu KMS state file');
   }
-  const header = /^([A-Z-]+)\/(\d+) length=(\d+) sha256=([0-9a-f]{64})$/.exec(fromUtf8(bytes.subarray(0, newline)));
+  const header = /^([A-Z-]+)\/(\d+) length=(\d+) sha256=([0-9a-f]{64})$/.exec(asciiText(bytes.subarray(0, newline)));
   if (header === null || header[1] !== STATE_FILE_MAGIC) throw refused('KMS_STATE_FORMAT', path, 'not a nitro-emu KMS state file');
   if (Number(header[2]) !== STATE_FILE_VERSION) {
     throw refused('KMS_STATE_VERSION', path, `state file version ${header[2]}; this build reads version ${STATE_FILE_VERSION}`);
