@@ -132,11 +132,14 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
-  const chosen = options.only === undefined ? MUTANTS : MUTANTS.filter((m) => m.id === options.only);
-  if (chosen.length === 0) {
-    process.stderr.write(`no mutant named ${options.only}; known: ${MUTANTS.map((m) => m.id).join(', ')}\n`);
+  // --only takes one id or a comma-separated list.
+  const wanted = options.only?.split(',');
+  const unknown = wanted?.filter((id) => !MUTANTS.some((m) => m.id === id)) ?? [];
+  if (unknown.length > 0) {
+    process.stderr.write(`no mutant named ${unknown.join(', ')}; known: ${MUTANTS.map((m) => m.id).join(', ')}\n`);
     return 2;
   }
+  const chosen = wanted === undefined ? MUTANTS : MUTANTS.filter((m) => wanted.includes(m.id));
   // Every mutant must still apply before any file is touched: a stale list is an error, not a pass.
   for (const mutant of chosen) applyMutant(mutant, readFileSync(join(ROOT, mutant.file), 'utf8'));
   process.on('SIGINT', onSignal);
