@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeStateFile } from '../../src/kms-server/index.ts';
 import { EmuError } from '../../src/errors.ts';
+import { type Packet, createDomainProtectors } from '../../src/efa/index.ts';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -27,4 +28,27 @@ describe('kms-state: a header that is not UTF-8', () => {
   it('still reads a truncated but valid prefix as truncated', () => {
     expect(codeOf(() => decodeStateFile(enc.encode('NITRO-EMU-KMS'), 'x'))).toBe('KMS_STATE_TRUNCATED');
   });
+});
+
+describe('fabric-packet: a sealed header whose inner header cannot be encoded', () => {
+  const domainSecret = new Uint8Array(32).fill(0x5a);
+  const pair = () => {
+    const map = createDomainProtectors({ hosts: [1, 2], jobId: 'fuzz-job', domainSecret });
+    return { sender: map.get(1)!, receiver: map.get(2)! };
+  };
+  const packet = (): Packet => ({ src: 1, dst: 2, entropy: 1, kind: 'ack', wireBytes: 64, header: { t: 'srd-ack', psn: 0, cumPsn: 1, ev: 1, pathSeq: 0, txPs: 5, drop: 0 } });
+  let deep: unknown = 1;
+  for (let i = 0; i < 50; i++) deep = [deep];
+  const hostile = [deep, { big: 'x'.repeat(5000) }, Array.from({ length: 300 }, () => 0)];
+
+  for (const inner of hostile) {
+    it(`is dropped as malformed (${JSON.stringify(inner).slice(0, 24)}…), not an assertion, and the link still works`, () => {
+      const { sender, receiver } = pair();
+      const sealed = sender.seal(packet());
+      const forged = { ...sealed, header: { ...(sealed.header as object), inner } };
+      expect(receiver.open(forged)).toBeNull();
+      expect(receiver.stats()['rejected.malformed']).toBe(1);
+      expect(receiver.open(sealed)?.header).toEqual(packet().header);
+    });
+  }
 });

@@ -1,4 +1,4 @@
-import { assert } from '../../errors.ts';
+import { EmuError } from '../../errors.ts';
 import { utf8 } from '../../crypto/index.ts';
 
 // The transport's header is `unknown` to the fabric; the protector authenticates all of it (the SRD PSN, ACK
@@ -9,6 +9,16 @@ import { utf8 } from '../../crypto/index.ts';
 const DEPTH_MAX = 8;
 const ENTRIES_MAX = 256;
 const BYTES_MAX = 4096;
+
+/**
+ * A header this encoding cannot take (too deep, too big, not plain data). On open() the header came off the wire,
+ * so this is bad input (a typed error the protector turns into a 'malformed' drop), not an emulator bug.
+ */
+export const HEADER_UNENCODABLE = 'LINK_HEADER_UNENCODABLE';
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new EmuError(HEADER_UNENCODABLE, message);
+}
 
 const enum Tag {
   Undefined = 0,
@@ -28,7 +38,7 @@ class Sink {
   readonly view = new DataView(this.buffer.buffer);
   length = 0;
   #room(bytes: number): void {
-    assert(this.length + bytes <= BYTES_MAX, `transport header encodes to more than ${BYTES_MAX} bytes`);
+    check(this.length + bytes <= BYTES_MAX, `transport header encodes to more than ${BYTES_MAX} bytes`);
   }
   byte(value: number): void {
     this.#room(1);
@@ -65,7 +75,7 @@ function keyUtf8(key: string): Uint8Array {
 }
 
 function encodeValue(sink: Sink, value: unknown, depth: number): void {
-  assert(depth <= DEPTH_MAX, 'transport header nests too deeply');
+  check(depth <= DEPTH_MAX, 'transport header nests too deeply');
   if (value === undefined) return sink.byte(Tag.Undefined);
   if (value === null) return sink.byte(Tag.Null);
   if (typeof value === 'boolean') return sink.byte(value ? Tag.True : Tag.False);
@@ -86,15 +96,15 @@ function encodeValue(sink: Sink, value: unknown, depth: number): void {
     return sink.bytes(value);
   }
   if (Array.isArray(value)) {
-    assert(value.length <= ENTRIES_MAX, 'transport header array too long');
+    check(value.length <= ENTRIES_MAX, 'transport header array too long');
     sink.byte(Tag.Array);
     sink.u32(value.length);
     for (const item of value) encodeValue(sink, item, depth + 1);
     return;
   }
-  assert(typeof value === 'object', `transport header holds a ${typeof value}, which has no canonical encoding`);
+  check(typeof value === 'object', `transport header holds a ${typeof value}, which has no canonical encoding`);
   const keys = Object.keys(value).sort();
-  assert(keys.length <= ENTRIES_MAX, 'transport header has too many fields');
+  check(keys.length <= ENTRIES_MAX, 'transport header has too many fields');
   sink.byte(Tag.Object);
   sink.u32(keys.length);
   for (const key of keys) {

@@ -11,6 +11,7 @@ import {
 } from './constants.ts';
 import { DEFAULT_DEFENCES, type SecureLinkDefences } from './defences.ts';
 import { type SealedHeader, isSealedHeader, linkNonce } from './envelope.ts';
+import { HEADER_UNENCODABLE } from './header-encoding.ts';
 import { type LinkState, commitRxEpoch, linkAad, newLinkState, rxKeyFor, wipeLinkState } from './link-state.ts';
 import { type PaddingPolicy, checkPaddingPolicy, pad, unpad } from './padding.ts';
 import { REJECT_REASONS, type RejectReason } from './reject-reasons.ts';
@@ -225,9 +226,17 @@ export class SecureLinkProtector implements PacketProtector {
     if (this.mode === 'real') {
       if (packet.payload === undefined) return this.#reject('authFailed');
       const sealedBytes = packet.corrupted === true ? corruptCopy(packet.payload) : packet.payload;
+      let aad: Uint8Array;
+      try {
+        aad = linkAad(link, this.defences.aadBinding, packet.src, this.host, header, packet.kind);
+      } catch (error) {
+        // No honest peer sealed a header its own encoder refuses (too deep, too big, not plain data).
+        if (isEmuError(error, HEADER_UNENCODABLE)) return this.#reject('malformed');
+        throw error;
+      }
       try {
         const nonce = linkNonce(header.epoch, header.context, header.counter);
-        payload = aes256GcmOpen(key, nonce, sealedBytes, linkAad(link, this.defences.aadBinding, packet.src, this.host, header, packet.kind));
+        payload = aes256GcmOpen(key, nonce, sealedBytes, aad);
       } catch (error) {
         if (isEmuError(error, 'AEAD_AUTH_FAILED')) return this.#reject('authFailed');
         throw error;
