@@ -122,7 +122,16 @@ export function compileYamlScenario(text: string, file = 'scenario.yaml'): Scena
     problems.add([], 'a scenario script is a map of fields (id, name, …, steps)');
     throw new EmuError('SCENARIO_YAML_INVALID', problems.list.join('\n'), { problems: problems.list });
   }
-  const data = doc.toJS({ maxAliasCount: 10 }) as Record<string, unknown>;
+  let data: Record<string, unknown>;
+  try {
+    data = doc.toJS({ maxAliasCount: 10 }) as Record<string, unknown>;
+  } catch (error) {
+    // The yaml library refuses some documents only here (an alias before its anchor, too many aliases), with a
+    // plain ReferenceError: that is bad input, reported like every other problem.
+    if (!(error instanceof Error)) throw error;
+    problems.add([], error.message.split('\n')[0]!);
+    throw new EmuError('SCENARIO_YAML_INVALID', problems.list.join('\n'), { problems: problems.list });
+  }
   validateMeta(data, problems);
   const steps = validateSteps(data, problems);
   if (problems.list.length > 0) throw new EmuError('SCENARIO_YAML_INVALID', problems.list.join('\n'), { problems: problems.list });

@@ -1,5 +1,7 @@
 // One test per real crash the fuzzer found; the reproducers themselves are replayed by corpus.test.ts.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { compileYamlScenario } from '../../src/scenario/index.ts';
 import { decodeStateFile } from '../../src/kms-server/index.ts';
 import { EmuError } from '../../src/errors.ts';
 import { type Packet, createDomainProtectors } from '../../src/efa/index.ts';
@@ -51,4 +53,22 @@ describe('fabric-packet: a sealed header whose inner header cannot be encoded', 
       expect(receiver.open(sealed)?.header).toEqual(packet().header);
     });
   }
+});
+
+describe('scenario-yaml: an alias used before its anchor', () => {
+  it('is a SCENARIO_YAML_INVALID that names the problem, not a ReferenceError from the yaml library', () => {
+    const base = readFileSync(new URL('../../scenarios/debug-enclave-gets-no-key.yaml', import.meta.url), 'utf8');
+    const text = base.replace('  - parent.console', '  - *later\n  - &later parent.console');
+    expect(text).not.toBe(base);
+    try {
+      compileYamlScenario(text);
+      expect.fail('compiled');
+    } catch (error) {
+      expect(error).toBeInstanceOf(EmuError);
+      expect((error as EmuError).code).toBe('SCENARIO_YAML_INVALID');
+      expect((error as EmuError).message).toContain('Unresolved alias');
+    }
+    // The same script without the forward alias still compiles.
+    expect(compileYamlScenario(base.replace('  - parent.console', '  - &later parent.console\n  - *later')).attack).toBeDefined();
+  });
 });
