@@ -1,0 +1,112 @@
+// `npm run fuzz -- --iterations N --seed S [--seconds S] [--only a,b] [--json] [--corpus DIR]`
+// Deterministic from the seed. Progress goes to stderr; stdout carries the table or the --json object only.
+import { fileURLToPath } from 'node:url';
+import { runTarget } from './harness.ts';
+import { TARGETS } from './targets/index.ts';
+import type { TargetReport } from './types.ts';
+
+export interface FuzzArgs {
+  readonly iterations: number;
+  readonly seed: number;
+  /** Per-target wall-time budget in seconds. */
+  readonly seconds: number | undefined;
+  readonly only: readonly string[] | undefined;
+  readonly json: boolean;
+  readonly corpusDir: string;
+}
+
+/** Keeps `--iterations 20000` for all 13 targets under the 10-minute bar on a loaded 2-core machine. */
+export const SECONDS_PER_TARGET_DEFAULT = 40;
+const ITERATIONS_MAX = 100_000_000;
+const DEFAULT_CORPUS = fileURLToPath(new URL('../test/fuzz-corpus', import.meta.url));
+
+class UsageError extends Error {}
+
+function intArg(name: string, text: string | undefined, min: number, max: number): number {
+  const value = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} needs an integer in ${min}..${max}, got ${text ?? 'nothing'}`);
+  }
+  return value;
+}
+
+export function parseFuzzArgs(argv: readonly string[]): FuzzArgs {
+  let iterations = 1000;
+  let seed = 1;
+  let seconds: number | undefined = SECONDS_PER_TARGET_DEFAULT;
+  let only: string[] | undefined;
+  let json = false;
+  let corpusDir = DEFAULT_CORPUS;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = argv[i + 1];
+    if (arg === '--json') json = true;
+    else if (arg === '--iterations') (iterations = intArg(arg, value, 1, ITERATIONS_MAX)), i++;
+    else if (arg === '--seed') (seed = intArg(arg, value, 0, Number.MAX_SAFE_INTEGER)), i++;
+    else if (arg === '--seconds') (seconds = intArg(arg, value, 0, 86_400) || undefined), i++;
+    else if (arg === '--corpus') {
+      if (value === undefined) throw new UsageError('--corpus needs a directory');
+      corpusDir = value;
+      i++;
+    } else if (arg === '--only') {
+      if (value === undefined) throw new UsageError('--only needs a comma-separated list of targets');
+      only = value.split(',').filter((s) => s.length > 0);
+      const unknown = only.filter((name) => !TARGETS.some((t) => t.name === name));
+      if (unknown.length > 0) throw new UsageError(`unknown target(s) ${unknown.join(', ')}; targets: ${TARGETS.map((t) => t.name).join(', ')}`);
+      i++;
+    } else throw new UsageError(`unknown argument ${arg}`);
+  }
+  return { iterations, seed, seconds, only, json, corpusDir };
+}
+
+export function runFuzz(args: FuzzArgs, log: (line: string) => void): TargetReport[] {
+  const reports: TargetReport[] = [];
+  for (const target of TARGETS) {
+    if (args.only !== undefined && !args.only.includes(target.name)) continue;
+    log(`${target.name}: setting up`);
+    const instance = target.setup();
+    const report = runTarget(target, instance, {
+      iterations: args.iterations,
+      seed: args.seed,
+      ...(args.seconds === undefined ? {} : { secondsMax: args.seconds }),
+      corpusDir: args.corpusDir,
+      progress: log,
+    });
+    log(
+      `${target.name}: ${report.inputs} inputs in ${report.seconds} s (${report.stoppedBy === 'seconds' ? 'stopped by --seconds' : 'all iterations'}), ` +
+        `${report.valid} valid, ${report.typedErrors} typed errors, ${report.crashes} crashes, ${report.hangs} hangs, heap +${report.heapGrowthMb} MB`,
+    );
+    for (const sample of report.crashSamples) log(`  ${sample}`);
+    for (const path of report.reproducers) log(`  reproducer: ${path}`);
+    reports.push(report);
+  }
+  return reports;
+}
+
+function table(reports: readonly TargetReport[]): string {
+  const head = ['target', 'inputs', 'valid', 'typed', 'crashes', 'hangs', 'seconds', 'heap MB'];
+  const rows = reports.map((r) => [r.name, r.inputs, r.valid, r.typedErrors, r.crashes, r.hangs, r.seconds, r.heapGrowthMb].map(String));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  return [head, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
+}
+
+export function main(argv: readonly string[]): number {
+  let args: FuzzArgs;
+  try {
+    args = parseFuzzArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`fuzz: ${error.message}\n`);
+    return 2;
+  }
+  const reports = runFuzz(args, (line) => process.stderr.write(`${line}\n`));
+  if (args.json) {
+    const targets = reports.map(({ name, inputs, typedErrors, valid, crashes, hangs, seconds, heapGrowthMb, stoppedBy }) => ({
+      name, inputs, typedErrors, valid, crashes, hangs, seconds, heapGrowthMb, stoppedBy,
+    }));
+    process.stdout.write(`${JSON.stringify({ seed: args.seed, iterations: args.iterations, targets })}\n`);
+  } else process.stdout.write(`${table(reports)}\n`);
+  return reports.some((r) => r.crashes > 0 || r.hangs > 0) ? 1 : 0;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv.slice(2));
