@@ -274,6 +274,38 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "if (this.#locked[i] && this.#lockEnforced && i >= NSM_PLATFORM_PCR_COUNT) throw new NsmFailure('ReadOnlyIndex', `PCR ${i} is locked`);",
     tests: ['test/enclave/nsm.test.ts'],
   },
+  {
+    id: 'kms-nonce-prune-off-by-one',
+    breaks: 'a full nonce cache forgets only nonces past their expiry, never one whose document is still fresh',
+    file: 'src/kms/nonce-cache.ts',
+    find: 'if (expiresMs < nowMs) this.#expiresMsByNonce.delete(nonce);',
+    replace: 'if (expiresMs <= nowMs) this.#expiresMsByNonce.delete(nonce);',
+    tests: ['test/kms/recipient.test.ts', 'test/kms/mutant-nonce-expiry.test.ts'],
+  },
+  {
+    id: 'kms-nonce-snapshot-off-by-one',
+    breaks: 'the state snapshot keeps every nonce still spent at that instant, so a restart reopens no replay',
+    file: 'src/kms/nonce-cache.ts',
+    find: '.filter(([, expiresMs]) => expiresMs >= nowMs);',
+    replace: '.filter(([, expiresMs]) => expiresMs > nowMs);',
+    tests: ['test/kms/recipient.test.ts', 'test/kms-server/state.test.ts', 'test/kms/mutant-nonce-expiry.test.ts'],
+  },
+  {
+    id: 'kms-grant-constraints-ignored',
+    breaks: "a grant admits an operation only with an encryption context that meets the grant's constraints",
+    file: 'src/kms/grants.ts',
+    find: '      if (!constraintsHold(grant.constraints, context)) continue;\n',
+    replace: '',
+    tests: ['test/kms/grants.test.ts'],
+  },
+  {
+    id: 'kms-grant-equals-as-subset',
+    breaks: 'EncryptionContextEquals admits exactly that context, not a part of it',
+    file: 'src/kms/grants.ts',
+    find: '    if (keys.length !== Object.keys(equals).length) return false;\n',
+    replace: '',
+    tests: ['test/kms/grants.test.ts', 'test/kms/mutant-grant-equals.test.ts'],
+  },
 ];
 
 /** Applies `mutant` to `source`; throws unless its text occurs exactly once (a stale mutant is an error, not a pass). */
