@@ -198,9 +198,14 @@ function grantRecord(value: unknown, i: number, keyIds: ReadonlySet<string>): Gr
 }
 
 /** Validates the whole snapshot before touching the stores, so a bad one leaves them as they were (empty). */
+/** A value for an error message: scalars as text, never String() of an object (a deep array overflows the stack). */
+function shortText(value: unknown): string {
+  return value !== null && typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value).slice(0, 20);
+}
+
 export function restoreSnapshot(value: unknown, keys: KeyStore, grants: GrantStore, nonces: NonceCache, accountId: string): void {
   const s = object(value, 'state', ['version', 'keys', 'aliases', 'grants', 'nonces']);
-  if (s['version'] !== KMS_STATE_VERSION) throw invalid(`version ${String(s['version']).slice(0, 20)} is not ${KMS_STATE_VERSION}`);
+  if (s['version'] !== KMS_STATE_VERSION) throw invalid(`version ${shortText(s['version'])} is not ${KMS_STATE_VERSION}`);
   const keyEntries = list(s['keys'], 'keys').map(keyEntry);
   const keyIds = new Set(keyEntries.map((e) => e.record.id));
   if (keyIds.size !== keyEntries.length) throw invalid('a key id appears twice');

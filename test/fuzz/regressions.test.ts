@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileYamlScenario } from '../../src/scenario/index.ts';
+import { KmsService } from '../../src/kms/index.ts';
+import { Simulator } from '../../src/sim/index.ts';
+import { pemToDer } from '../../src/crypto/index.ts';
 import { decodeStateFile } from '../../src/kms-server/index.ts';
 import { EmuError } from '../../src/errors.ts';
 import { type Packet, createDomainProtectors } from '../../src/efa/index.ts';
@@ -70,5 +73,16 @@ describe('scenario-yaml: an alias used before its anchor', () => {
     }
     // The same script without the forward alias still compiles.
     expect(compileYamlScenario(base.replace('  - parent.console', '  - &later parent.console\n  - *later')).attack).toBeDefined();
+  });
+});
+
+describe('kms-state: a deeply nested "version" in a state snapshot', () => {
+  it('is KMS_STATE_INVALID, not a RangeError from String() of the value', () => {
+    const kms = new KmsService({ sim: new Simulator({ seed: 1 }), attestationRootDer: pemToDer(readFileSync(new URL('../fixtures/nitro/AWS_NitroEnclaves_Root-G1.pem', import.meta.url), 'utf8'))[0]! });
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(codeOf(() => kms.restoreState({ version: deep, keys: [], aliases: [], grants: [], nonces: [] }))).toBe('KMS_STATE_INVALID');
+    expect(codeOf(() => kms.restoreState({ version: { v: 1 }, keys: [], aliases: [], grants: [], nonces: [] }))).toBe('KMS_STATE_INVALID');
+    expect(kms.stateDigest()).toBe(new KmsService({ sim: new Simulator({ seed: 1 }), attestationRootDer: pemToDer(readFileSync(new URL('../fixtures/nitro/AWS_NitroEnclaves_Root-G1.pem', import.meta.url), 'utf8'))[0]! }).stateDigest());
   });
 });
