@@ -1,6 +1,11 @@
 // Targets over src/crypto's parsers: COSE attestation documents, X.509 chains, CMS EnvelopedData, framed weights.
 import {
   AttestationVerifier,
+  createEmulatedNitroRoot,
+  createNitroIntermediates,
+  encodeAttestationPayload,
+  encodeCoseSign1Es384,
+  issueEnclaveLeaf,
   buildEnvelopedData,
   decryptFramed,
   encryptFramed,
@@ -27,15 +32,40 @@ function atMsOf(bytes: Uint8Array): number {
   }
 }
 
+const MAP_MAJOR = 5;
+
+/**
+ * Two kinds of input. A COSE_Sign1 document (the real AWS fixtures) is verified as it is. A bare payload (a CBOR
+ * map) is signed with an emulated enclave leaf first, so payload mutations get past the signature and reach the
+ * field, chain and freshness checks instead of all dying at ATT_BAD_SIGNATURE.
+ */
 export const attestationDoc: FuzzTarget = {
   name: 'attestation-doc',
   format: 'cbor',
   setup() {
-    const verifier = new AttestationVerifier(awsRootDer());
+    const aws = new AttestationVerifier(awsRootDer());
+    const random = new Prng(13, 'fuzz/nitro-pki');
+    const root = createEmulatedNitroRoot(random);
+    const issuedAtMs = FUZZ_NOW_MS - 3600_000;
+    const chain = createNitroIntermediates({ random, root, issuedAtMs, region: 'us-east-1', instanceId: 'i-0123456789abcdef0' });
+    const moduleId = 'i-0123456789abcdef0-enc0123456789abcdef';
+    const leaf = issueEnclaveLeaf({ random, issuer: chain.instance, moduleId, region: 'us-east-1', notBeforeMs: issuedAtMs + 1000 });
+    const ours = new AttestationVerifier(root.der);
+    const pcrs = new Map<number, Uint8Array>();
+    for (let i = 0; i < 16; i++) pcrs.set(i, new Uint8Array(48).fill(i < 3 ? 0x10 + i : 0));
+    const doc = {
+      moduleId, digest: 'SHA384' as const, timestamp: FUZZ_NOW_MS - 1000, pcrs, certificate: leaf.der, cabundle: chain.cabundle,
+      publicKey: new Uint8Array(97).fill(4), userData: new TextEncoder().encode('user data'), nonce: new Uint8Array(32).fill(9),
+    };
+    const payloads = [encodeAttestationPayload(doc), encodeAttestationPayload({ ...doc, publicKey: null, userData: null, nonce: null }, 'indefinite')];
     return {
-      seeds: NITRO_DOCS.map(fixture),
+      seeds: [...NITRO_DOCS.map(fixture), ...payloads],
       run(input) {
-        verifier.verify(input, { atMs: atMsOf(input), maxAgeMs: 5 * 60_000 });
+        if (input.length > 0 && input[0]! >> 5 === MAP_MAJOR) {
+          ours.verify(encodeCoseSign1Es384(input, leaf.keyPair.privateKey), { atMs: FUZZ_NOW_MS, maxAgeMs: 5 * 60_000 });
+        } else {
+          aws.verify(input, { atMs: atMsOf(input), maxAgeMs: 5 * 60_000 });
+        }
         return 'valid';
       },
     };
