@@ -306,6 +306,46 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '',
     tests: ['test/kms/grants.test.ts', 'test/kms/mutant-grant-equals.test.ts'],
   },
+  {
+    id: 'parent-reads-enclave-memory',
+    breaks: 'the parent instance reaches only frames it owns, never the frames carved out for its enclave',
+    file: 'src/hypervisor/host.ts',
+    find: 'return current === owner || (!this.defences.enclaveMemoryIsolation && current.startsWith(`enclave:${instanceId}`));',
+    replace: 'return current === owner || current.startsWith(`enclave:${instanceId}`);',
+    tests: ['test/hypervisor/host.test.ts'],
+  },
+  {
+    id: 'device-svn-takes-higher-claim',
+    breaks: "when the alias certificate and the signed report disagree on the firmware svn, the lower one is judged",
+    file: 'src/accelerator/driver/verify-spdm.ts',
+    find: 'svn: tcb === null ? undefined : Math.min(tcb.svn, opaque.svn),',
+    replace: 'svn: tcb === null ? undefined : Math.max(tcb.svn, opaque.svn),',
+    tests: ['test/accelerator/driver-rejections.test.ts', 'test/accelerator/mutant-device-claims.test.ts'],
+  },
+  {
+    id: 'device-min-svn-skipped',
+    breaks: 'the driver refuses a device whose firmware svn is below the policy minimum (rollback)',
+    file: 'src/accelerator/driver/claims.ts',
+    find: 'if (defences.enforceMinSvn && (claims.svn === undefined || claims.svn < policy.minSvn)) {',
+    replace: 'if (defences.enforceMinSvn && claims.svn === undefined) {',
+    tests: ['test/accelerator/driver-rejections.test.ts', 'test/catalogue/rollback.test.ts'],
+  },
+  {
+    id: 'device-fwid-unchecked',
+    breaks: "the device's FWID (alias certificate) must equal its signed firmware measurement",
+    file: 'src/accelerator/driver/claims.ts',
+    find: 'claims.firmwareMeasurementHex === undefined || claims.fwidHex !== claims.firmwareMeasurementHex) {',
+    replace: 'claims.firmwareMeasurementHex === undefined) {',
+    tests: ['test/accelerator/driver-rejections.test.ts', 'test/accelerator/mutant-device-claims.test.ts'],
+  },
+  {
+    id: 'device-firewall-perf-counters-open',
+    breaks: 'in confidential mode the management plane exposes no performance counters (a side channel)',
+    file: 'src/accelerator/device.ts',
+    find: "if (this.#mode === 'confidential' && this.defences.memoryFirewall) return null;",
+    replace: "if (this.#mode !== 'confidential' && this.defences.memoryFirewall) return null;",
+    tests: ['test/accelerator/device.test.ts'],
+  },
 ];
 
 /** Applies `mutant` to `source`; throws unless its text occurs exactly once (a stale mutant is an error, not a pass). */
