@@ -133,7 +133,7 @@ describe('the harness', () => {
     const draw = new Prng(9, 'test');
     const deep = new TextEncoder().encode('['.repeat(5000) + ']'.repeat(5000));
     for (const format of ['bytes', 'cbor', 'der', 'json', 'text', 'records'] as const) {
-      let input = deep;
+      let input: Uint8Array = deep;
       for (let i = 0; i < 200; i++) {
         input = mutate(input, format, draw, [deep], 'json');
         expect(input.length).toBeLessThanOrEqual(1 << 20);
