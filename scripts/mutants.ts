@@ -26,14 +26,28 @@ interface Result {
   readonly note: string;
 }
 
-/** The one mutated file and its original bytes, while a mutant is in place (for the signal handlers). */
-let planted: { readonly path: string; readonly original: Buffer } | undefined;
+/** The one mutated file, its original bytes and what was written, while a mutant is in place (for the signal handlers). */
+let planted: { readonly path: string; readonly original: Buffer; readonly mutated: string; readonly mutant: Mutant } | undefined;
 let child: ChildProcess | undefined;
 
 function restorePlanted(): void {
   if (planted === undefined) return;
-  writeFileSync(planted.path, planted.original);
+  const { path, original, mutated, mutant } = planted;
   planted = undefined;
+  const current = readFileSync(path, 'utf8');
+  if (current === mutated) {
+    writeFileSync(path, original);
+    return;
+  }
+  // Someone saved the file during the window: undo only the mutation so their edit survives, when it can be found.
+  const at = mutant.replace === '' ? -1 : current.indexOf(mutant.replace);
+  if (at >= 0 && current.indexOf(mutant.replace, at + 1) < 0) {
+    writeFileSync(path, current.slice(0, at) + mutant.find + current.slice(at + mutant.replace.length));
+    process.stderr.write(`mutants: ${mutant.file} changed during the run; reverted only the mutation, kept the other edits\n`);
+    return;
+  }
+  writeFileSync(path, original);
+  process.stderr.write(`mutants: WARNING ${mutant.file} changed during the run and the mutation could not be isolated; restored the original (edits made during the run are lost)\n`);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -93,13 +107,21 @@ async function runMutant(mutant: Mutant): Promise<Result> {
   const mutated = applyMutant(mutant, original.toString('utf8'));
   let run: Awaited<ReturnType<typeof runTests>>;
   try {
-    planted = { path, original };
+    planted = { path, original, mutated, mutant };
     writeFileSync(path, mutated);
     run = await runTests(mutant.tests);
   } finally {
     restorePlanted();
   }
-  if (gitDirty(mutant.file) !== '') throw new Error(`${mutant.file} is not clean after restoring it: check it by hand`);
+  const after = readFileSync(path);
+  if (!after.equals(original)) {
+    // Only acceptable when another engineer's edit was kept: the mutation itself must be gone.
+    if (after.toString('utf8').includes(mutant.replace) && mutant.replace !== '' && !original.toString('utf8').includes(mutant.replace)) {
+      throw new Error(`${mutant.file} still holds the mutation after restoring it: check it by hand`);
+    }
+  } else if (gitDirty(mutant.file) !== '') {
+    throw new Error(`${mutant.file} is not clean after restoring it: check it by hand`);
+  }
   if (run.timedOut) return { id: mutant.id, outcome: 'timeout', seconds: seconds(), note: `tests did not finish in ${RUN_TIMEOUT_MS / 1000} s` };
   if (run.code === 0) return { id: mutant.id, outcome: 'survived', seconds: seconds(), note: `all of ${mutant.tests.join(', ')} passed` };
   return { id: mutant.id, outcome: 'killed', seconds: seconds(), note: failedTestNames(run.output) || `vitest exit ${run.code}` };
