@@ -147,7 +147,7 @@ describe('SPDM session-phase decoders', () => {
     const m = encodeKeyExchange(keyExchange);
     expect(decodeKeyExchange(m)).toEqual(keyExchange);
     const longOpaque = encodeKeyExchange({ ...keyExchange, opaque: new Uint8Array(1025) });
-    expect(longOpaque[OPAQUE_LENGTH_AT] | (longOpaque[OPAQUE_LENGTH_AT + 1]! << 8)).toBe(1025);
+    expect(longOpaque[OPAQUE_LENGTH_AT]! | (longOpaque[OPAQUE_LENGTH_AT + 1]! << 8)).toBe(1025);
     expect(malformedMessage(() => decodeKeyExchange(longOpaque))).toMatch(/opaque data over 1024/);
     expect(decodeKeyExchange(encodeKeyExchange({ ...keyExchange, opaque: new Uint8Array(1024) })).opaque).toHaveLength(1024);
     expect(malformedMessage(() => decodeKeyExchange(withByte(m, 2, 0x02)))).toMatch(/summary hash type 2/);
