@@ -79,7 +79,7 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "the device copy engine writes decrypted bytes only after the buffer's tag verified",
     file: 'src/accelerator/copy-engine.ts',
     find: 'if (!ctx.defences.tagCheckBeforeWrite) ctx.memory.write(',
-    replace: 'if (ctx.defences.tagCheckBeforeWrite !== undefined) ctx.memory.write(',
+    replace: 'ctx.memory.write(',
     tests: ['test/accelerator/device.test.ts', 'test/accelerator/driver-confidential.test.ts'],
   },
   {
@@ -239,7 +239,7 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'only a CA certificate (basicConstraints cA) may issue another certificate',
     file: 'src/crypto/x509-chain.ts',
     find: "if (!cert.isCa) chainError('CHAIN_NOT_CA',",
-    replace: "if (cert.isCa === undefined) chainError('CHAIN_NOT_CA',",
+    replace: "if (!cert.isCa && cert.pathLength !== undefined) chainError('CHAIN_NOT_CA',",
     tests: ['test/crypto/x509-chain.test.ts'],
   },
   {
