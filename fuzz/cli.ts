@@ -1,7 +1,9 @@
 // `npm run fuzz -- --iterations N --seed S [--seconds S] [--only a,b] [--json] [--corpus DIR]`
 // Deterministic from the seed. Progress goes to stderr; stdout carries the table or the --json object only.
 import { fileURLToPath } from 'node:url';
-import { runTarget } from './harness.ts';
+import { Worker } from 'node:worker_threads';
+import { INPUT_MS_MAX_DEFAULT, type Watch, runTarget } from './harness.ts';
+import { INPUT_BYTES_MAX } from './mutate.ts';
 import { TARGETS } from './targets/index.ts';
 import type { TargetReport } from './types.ts';
 
@@ -59,9 +61,24 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzArgs {
   return { iterations, seed, seconds, only, json, corpusDir };
 }
 
-export function runFuzz(args: FuzzArgs, log: (line: string) => void): TargetReport[] {
+/** An input still running after this long is a hang the harness cannot time out itself: the watchdog ends the run. */
+export const WATCHDOG_STALL_MS = 15 * INPUT_MS_MAX_DEFAULT;
+
+/** Starts the watchdog thread (watchdog-worker.mjs); returns what the harness shares with it. */
+function startWatchdog(corpusDir: string): { watch: (targetIndex: number) => Watch; stop: () => void } {
+  const shared = new SharedArrayBuffer(16 + INPUT_BYTES_MAX);
+  const worker = new Worker(new URL('./watchdog-worker.mjs', import.meta.url), {
+    workerData: { shared, stallMs: WATCHDOG_STALL_MS, corpusDir, targets: TARGETS.map((t) => t.name) },
+  });
+  worker.unref();
+  const header = new Int32Array(shared, 0, 4);
+  const bytes = new Uint8Array(shared, 16);
+  return { watch: (targetIndex) => ({ header, bytes, targetIndex }), stop: () => void worker.terminate() };
+}
+
+export function runFuzz(args: FuzzArgs, log: (line: string) => void, watchdog?: ReturnType<typeof startWatchdog>): TargetReport[] {
   const reports: TargetReport[] = [];
-  for (const target of TARGETS) {
+  for (const [index, target] of TARGETS.entries()) {
     if (args.only !== undefined && !args.only.includes(target.name)) continue;
     log(`${target.name}: setting up`);
     const instance = target.setup();
@@ -71,6 +88,7 @@ export function runFuzz(args: FuzzArgs, log: (line: string) => void): TargetRepo
       ...(args.seconds === undefined ? {} : { secondsMax: args.seconds }),
       corpusDir: args.corpusDir,
       progress: log,
+      ...(watchdog === undefined ? {} : { watch: watchdog.watch(index) }),
     });
     log(
       `${target.name}: ${report.inputs} inputs in ${report.seconds} s (${report.stoppedBy === 'seconds' ? 'stopped by --seconds' : 'all iterations'}), ` +
@@ -99,7 +117,9 @@ export function main(argv: readonly string[]): number {
     process.stderr.write(`fuzz: ${error.message}\n`);
     return 2;
   }
-  const reports = runFuzz(args, (line) => process.stderr.write(`${line}\n`));
+  const watchdog = startWatchdog(args.corpusDir);
+  const reports = runFuzz(args, (line) => process.stderr.write(`${line}\n`), watchdog);
+  watchdog.stop();
   if (args.json) {
     const targets = reports.map(({ name, inputs, typedErrors, valid, crashes, hangs, seconds, heapGrowthMb, stoppedBy }) => ({
       name, inputs, typedErrors, valid, crashes, hangs, seconds, heapGrowthMb, stoppedBy,

@@ -22,6 +22,23 @@ export interface RunOptions {
   /** Where reproducers go; undefined = not written. */
   readonly corpusDir?: string;
   readonly progress?: (line: string) => void;
+  /** Shared with the watchdog thread (cli.ts): the current input and a counter it expects to keep moving. */
+  readonly watch?: Watch;
+}
+
+export interface Watch {
+  /** [input counter, input length, target index, unused] */
+  readonly header: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly targetIndex: number;
+}
+
+function publish(watch: Watch, input: Uint8Array): void {
+  const length = Math.min(input.length, watch.bytes.length);
+  watch.bytes.set(input.subarray(0, length));
+  Atomics.store(watch.header, 1, length);
+  Atomics.store(watch.header, 2, watch.targetIndex);
+  Atomics.add(watch.header, 0, 1);
 }
 
 export const INPUT_MS_MAX_DEFAULT = 2000;
@@ -88,6 +105,7 @@ export function runTarget(target: FuzzTarget, instance: TargetInstance, options:
       options.progress(`${target.name}: ${i}/${options.iterations} inputs, ${counts.crashes} crashes, ${((nowMs - startMs) / 1000).toFixed(0)} s`);
     }
     const input = i < seeds.length ? seeds[i]! : mutate(seeds[draw.below(seeds.length)]!, target.format, draw, seeds, target.recordFormat);
+    if (options.watch !== undefined) publish(options.watch, input);
     const t0 = performance.now();
     const outcome = classify(instance, input);
     const tookMs = performance.now() - t0;
