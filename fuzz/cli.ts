@@ -17,8 +17,11 @@ export interface FuzzArgs {
   readonly corpusDir: string;
 }
 
-/** Keeps `--iterations 20000` for all 13 targets under the 10-minute bar on a loaded 2-core machine. */
-export const SECONDS_PER_TARGET_DEFAULT = 40;
+/**
+ * Without --seconds the run shares one wall-time budget: each target may use what is left divided by the targets
+ * still to run, so fast targets leave their time to slow ones and the whole run stays under the 10-minute bar.
+ */
+export const SECONDS_TOTAL_DEFAULT = 540;
 const ITERATIONS_MAX = 100_000_000;
 const DEFAULT_CORPUS = fileURLToPath(new URL('../test/fuzz-corpus', import.meta.url));
 
@@ -35,7 +38,7 @@ function intArg(name: string, text: string | undefined, min: number, max: number
 export function parseFuzzArgs(argv: readonly string[]): FuzzArgs {
   let iterations = 1000;
   let seed = 1;
-  let seconds: number | undefined = SECONDS_PER_TARGET_DEFAULT;
+  let seconds: number | undefined;
   let only: string[] | undefined;
   let json = false;
   let corpusDir = DEFAULT_CORPUS;
@@ -78,14 +81,17 @@ function startWatchdog(corpusDir: string): { watch: (targetIndex: number) => Wat
 
 export function runFuzz(args: FuzzArgs, log: (line: string) => void, watchdog?: ReturnType<typeof startWatchdog>): TargetReport[] {
   const reports: TargetReport[] = [];
+  const chosen = TARGETS.filter((t) => args.only === undefined || args.only.includes(t.name));
+  let sharedLeft = SECONDS_TOTAL_DEFAULT;
   for (const [index, target] of TARGETS.entries()) {
-    if (args.only !== undefined && !args.only.includes(target.name)) continue;
+    if (!chosen.includes(target)) continue;
     log(`${target.name}: setting up`);
     const instance = target.setup();
+    const secondsMax = args.seconds ?? Math.max(1, sharedLeft / (chosen.length - reports.length));
     const report = runTarget(target, instance, {
       iterations: args.iterations,
       seed: args.seed,
-      ...(args.seconds === undefined ? {} : { secondsMax: args.seconds }),
+      secondsMax,
       corpusDir: args.corpusDir,
       progress: log,
       ...(watchdog === undefined ? {} : { watch: watchdog.watch(index) }),
@@ -97,6 +103,7 @@ export function runFuzz(args: FuzzArgs, log: (line: string) => void, watchdog?: 
     for (const sample of report.crashSamples) log(`  ${sample}`);
     for (const path of report.reproducers) log(`  reproducer: ${path}`);
     reports.push(report);
+    sharedLeft -= report.seconds;
   }
   return reports;
 }
