@@ -1,5 +1,6 @@
 // Byte-level mutations (bit flips, inserts, deletes, truncation, length-field edits, splices, random bytes) and
 // the dispatcher that adds the structure-aware ones for the target's input format.
+import { concatBytes } from '../src/crypto/index.ts';
 import type { InputFormat } from './types.ts';
 import { mutateCbor, mutateDer, mutateJson, mutateText } from './mutate-structured.ts';
 import { decodeRecords, encodeRecords } from './records.ts';
@@ -16,15 +17,8 @@ export const INPUT_BYTES_MAX = 1 << 20;
 const INTERESTING_U8 = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x30, 0x84];
 const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** The project's byte concatenation, under the short name the mutators use. */
+export const concat = concatBytes;
 
 /** Writes `value` as a `width`-byte integer at `at` (big- or little-endian), clipped to the input. */
 function writeInt(out: Uint8Array, at: number, width: number, value: number, littleEndian: boolean): void {

@@ -14,6 +14,7 @@ import { encodeOpaque, linkModeClaim, MEASUREMENT_COUNT, MEASUREMENT_INDEX } fro
 import { createSpdmRequester, createSpdmResponder } from '../../src/accelerator/spdm/index.ts';
 import { EmuError } from '../../src/errors.ts';
 import { Prng } from '../../src/sim/prng.ts';
+import { errorCode } from '../helpers/errors.ts';
 
 // Mutants device-svn-takes-higher-claim and device-fwid-unchecked (scripts/mutant-list.ts): the alias certificate
 // (issued at boot) and the signed measurement report each claim an svn and a FWID. When they disagree the driver
@@ -82,15 +83,6 @@ function judge(claims: Claims): JudgedEvidence {
   return judgeSpdmEvidence({ deviceId, flavour: 'gpu', policy, defences: DEFAULT_DRIVER_DEFENCES, emit: () => undefined }, chain, report, nonce);
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof EmuError) return error.code;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('driver: alias certificate and signed report must agree', () => {
   it('accepts honest evidence (control)', () => {
@@ -100,15 +92,15 @@ describe('driver: alias certificate and signed report must agree', () => {
   });
 
   it('judges the lower svn when the two disagree, in either direction', () => {
-    expect(codeOf(() => judge({ ...HONEST, aliasSvn: 2 }))).toBe('DEVICE_FIRMWARE_ROLLBACK');
-    expect(codeOf(() => judge({ ...HONEST, reportSvn: 2 }))).toBe('DEVICE_FIRMWARE_ROLLBACK');
+    expect(errorCode(() => judge({ ...HONEST, aliasSvn: 2 }))).toBe('DEVICE_FIRMWARE_ROLLBACK');
+    expect(errorCode(() => judge({ ...HONEST, reportSvn: 2 }))).toBe('DEVICE_FIRMWARE_ROLLBACK');
     // Both above the floor: accepted with the lower of the two.
     expect(judge({ ...HONEST, aliasSvn: 4 }).claims.svn).toBe(4);
   });
 
   it('refuses an agreed FWID that is not the measured firmware, though every pinned measurement matches', () => {
-    expect(codeOf(() => judge({ ...HONEST, aliasFwid: OTHER_FW, reportFwid: OTHER_FW }))).toBe('DEVICE_MEASUREMENT_MISMATCH');
+    expect(errorCode(() => judge({ ...HONEST, aliasFwid: OTHER_FW, reportFwid: OTHER_FW }))).toBe('DEVICE_MEASUREMENT_MISMATCH');
     // A FWID the two sources disagree on is dropped, and refused the same way.
-    expect(codeOf(() => judge({ ...HONEST, aliasFwid: OTHER_FW }))).toBe('DEVICE_MEASUREMENT_MISMATCH');
+    expect(errorCode(() => judge({ ...HONEST, aliasFwid: OTHER_FW }))).toBe('DEVICE_MEASUREMENT_MISMATCH');
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { isEmuError } from '../../src/errors.ts';
 import { readCpio, writeCpio } from '../../src/enclave/index.ts';
+import { concatBytes } from '../../src/crypto/index.ts';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -32,14 +33,7 @@ function rawEntry(e: RawEntry): Uint8Array {
 }
 
 function archive(...entries: RawEntry[]): Uint8Array {
-  const parts = [...entries, { name: 'TRAILER!!!', mode: 0 }].map(rawEntry);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...[...entries, { name: 'TRAILER!!!', mode: 0 }].map(rawEntry));
 }
 
 function refusal(bytes: Uint8Array, code: string): string {

@@ -8,30 +8,22 @@ import { pemToDer } from '../../src/crypto/index.ts';
 import { decodeStateFile } from '../../src/kms-server/index.ts';
 import { EmuError } from '../../src/errors.ts';
 import { type Packet, createDomainProtectors } from '../../src/efa/index.ts';
+import { errorCode } from '../helpers/errors.ts';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof EmuError) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
 
 describe('kms-state: a header that is not UTF-8', () => {
   const enc = new TextEncoder();
 
   it('is a KMS_STATE_TRUNCATED/FORMAT refusal, not a TypeError from the UTF-8 decoder', () => {
     // Truncated inside the header (no newline), with a byte sequence that is not UTF-8.
-    expect(codeOf(() => decodeStateFile(new Uint8Array([...enc.encode('NITRO-EMU-KMS-STAT'), 0xff, 0xfe]), 'x'))).toBe('KMS_STATE_FORMAT');
+    expect(errorCode(() => decodeStateFile(new Uint8Array([...enc.encode('NITRO-EMU-KMS-STAT'), 0xff, 0xfe]), 'x'))).toBe('KMS_STATE_FORMAT');
     // A whole header line with a broken two-byte sequence.
     const header = new Uint8Array([...enc.encode('NITRO-EMU-KMS-STATE/1 length=2 sha256='), 0xc3, 0x28, 0x0a, 0x7b, 0x7d]);
-    expect(codeOf(() => decodeStateFile(header, 'x'))).toBe('KMS_STATE_FORMAT');
+    expect(errorCode(() => decodeStateFile(header, 'x'))).toBe('KMS_STATE_FORMAT');
   });
 
   it('still reads a truncated but valid prefix as truncated', () => {
-    expect(codeOf(() => decodeStateFile(enc.encode('NITRO-EMU-KMS'), 'x'))).toBe('KMS_STATE_TRUNCATED');
+    expect(errorCode(() => decodeStateFile(enc.encode('NITRO-EMU-KMS'), 'x'))).toBe('KMS_STATE_TRUNCATED');
   });
 });
 
@@ -81,8 +73,8 @@ describe('kms-state: a deeply nested "version" in a state snapshot', () => {
     const kms = new KmsService({ sim: new Simulator({ seed: 1 }), attestationRootDer: pemToDer(readFileSync(new URL('../fixtures/nitro/AWS_NitroEnclaves_Root-G1.pem', import.meta.url), 'utf8'))[0]! });
     let deep: unknown = 1;
     for (let i = 0; i < 20_000; i++) deep = [deep];
-    expect(codeOf(() => kms.restoreState({ version: deep, keys: [], aliases: [], grants: [], nonces: [] }))).toBe('KMS_STATE_INVALID');
-    expect(codeOf(() => kms.restoreState({ version: { v: 1 }, keys: [], aliases: [], grants: [], nonces: [] }))).toBe('KMS_STATE_INVALID');
+    expect(errorCode(() => kms.restoreState({ version: deep, keys: [], aliases: [], grants: [], nonces: [] }))).toBe('KMS_STATE_INVALID');
+    expect(errorCode(() => kms.restoreState({ version: { v: 1 }, keys: [], aliases: [], grants: [], nonces: [] }))).toBe('KMS_STATE_INVALID');
     expect(kms.stateDigest()).toBe(new KmsService({ sim: new Simulator({ seed: 1 }), attestationRootDer: pemToDer(readFileSync(new URL('../fixtures/nitro/AWS_NitroEnclaves_Root-G1.pem', import.meta.url), 'utf8'))[0]! }).stateDigest());
   });
 });
