@@ -93,7 +93,7 @@ export class ServedHost {
 
   constructor(options: ServedHostOptions) {
     const clock = options.clock ?? SYSTEM_WALL_CLOCK;
-    this.#world = new ServedWorld({ seed: options.seed, epochMs: Math.floor(clock.nowMs()) });
+    this.#world = new ServedWorld({ seed: options.seed, epochMs: Math.floor(clock.nowMs()), ledgerWhenFull: 'forget-oldest' });
     this.world = this.#world;
     this.#processId = options.processId;
     this.#world.consoleSink = (enclaveId, line) => {

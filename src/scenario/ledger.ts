@@ -31,24 +31,41 @@ export interface PrincipalSummary {
  * Everything any principal obtained through any interface. Canaries are matched when bytes arrive,
  * so bulk transfers need not be kept to be checked.
  */
+/**
+ * What a full ledger does: a run that must be judged refuses to go on (its verdicts need every observation); a
+ * world served for days forgets its oldest tenth at a time and counts what it forgot.
+ */
+export type LedgerWhenFull = 'refuse' | 'forget-oldest';
+
 export class Ledger {
   readonly canaries: CanarySet;
   readonly observationsMax: number;
-  readonly #observations: Observation[] = [];
+  readonly whenFull: LedgerWhenFull;
+  #observations: Observation[] = [];
   readonly #clockNs: () => number;
   #unscannedBulk = 0;
+  #recorded = 0;
+  #forgotten = 0;
 
-  constructor(canaries: CanarySet, clockNs: () => number, observationsMax = 1_000_000) {
+  constructor(canaries: CanarySet, clockNs: () => number, observationsMax = 1_000_000, whenFull: LedgerWhenFull = 'refuse') {
+    assert(Number.isSafeInteger(observationsMax) && observationsMax >= 1, 'a ledger holds at least one observation');
     this.canaries = canaries;
     this.#clockNs = clockNs;
     this.observationsMax = observationsMax;
+    this.whenFull = whenFull;
   }
 
   record(principal: Principal, channel: string, data: Uint8Array | string): Observation {
-    assert(this.#observations.length < this.observationsMax, 'ledger is full');
+    if (this.#observations.length >= this.observationsMax) {
+      assert(this.whenFull === 'forget-oldest', 'ledger is full');
+      // A tenth at a time keeps forgetting amortised O(1) per record.
+      const drop = Math.max(1, Math.ceil(this.observationsMax / 10));
+      this.#observations = this.#observations.slice(drop);
+      this.#forgotten += drop;
+    }
     const bytes = typeof data === 'string' ? utf8(data) : data;
     const observation: Observation = Object.freeze({
-      seq: this.#observations.length,
+      seq: this.#recorded++,
       timeNs: this.#clockNs(),
       principal,
       channel,
@@ -82,6 +99,11 @@ export class Ledger {
 
   get unscannedBulk(): number {
     return this.#unscannedBulk;
+  }
+
+  /** Observations dropped by a 'forget-oldest' ledger (their seq numbers are the first `forgotten`). */
+  get forgotten(): number {
+    return this.#forgotten;
   }
 
   get observations(): readonly Observation[] {

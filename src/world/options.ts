@@ -123,6 +123,8 @@ export interface WorldOptions {
   readonly debugMode?: boolean;
   /** An image other than the default one (e.g. a modified app); the key policy still names the default image. */
   readonly enclaveImage?: Uint8Array;
+  /** What the ledger does when full: 'refuse' (default: a judged run needs every observation) or 'forget-oldest' (a served world). */
+  readonly ledgerWhenFull?: 'refuse' | 'forget-oldest';
   /** Seed of the platform's Nitro root, shared by the hosts of a multi-host world (default: this world's seed). */
   readonly platformSeed?: number;
   /**

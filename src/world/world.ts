@@ -3,6 +3,7 @@ import { enclaveImageForAppDefences, loadEnclaveImage, pickAppDefences } from '.
 import { Host, type ParentInstance } from '../hypervisor/index.ts';
 import { KmsService } from '../kms/index.ts';
 import { CanarySet, Ledger, isPrincipal, type Principal } from '../scenario/index.ts';
+
 import { Simulator } from '../sim/index.ts';
 import { EmuError, assert } from '../errors.ts';
 import type { EmulatedAccelerator } from '../accelerator/index.ts';
@@ -16,6 +17,9 @@ import { openRelayControl, startParentServices, type RelayControl } from './pare
 
 /** How long KMS and clients accept an attestation document after it was issued. */
 export const DOCUMENT_MAX_AGE_MS = 5 * 60 * 1000;
+
+/** Observations a world's ledger holds (a judged run refuses past it; a served world forgets its oldest). */
+const LEDGER_OBSERVATIONS_MAX = 1_000_000;
 
 /**
  * One complete world from a seed: the simulator, a host with one parent instance, the parent's
@@ -61,7 +65,7 @@ export class World {
       ...(options.log ? { log: options.log } : {}),
     });
     this.defences = { ...ALL_DEFENCES, ...options.defences };
-    this.ledger = new Ledger(this.canaries, () => this.sim.nowNs);
+    this.ledger = new Ledger(this.canaries, () => this.sim.nowNs, LEDGER_OBSERVATIONS_MAX, options.ledgerWhenFull ?? 'refuse');
     this.accountId = options.accountId ?? ACCOUNT_ID;
     this.arns = arns(this.accountId);
     const observe = (owner: string, channel: string, bytes: Uint8Array, from?: string) => this.observe(owner, channel, bytes, from);
