@@ -1,5 +1,5 @@
 import type { OperationContext } from './context.ts';
-import { KmsError, validationError } from './errors.ts';
+import { KmsError, pendingDeletion, validationError } from './errors.ts';
 import { resolveKey } from './ops-admin.ts';
 import type { KmsResponse } from './types.ts';
 import { optionalInt, type Fields } from './validate.ts';
@@ -19,9 +19,7 @@ export function scheduleKeyDeletion(ctx: OperationContext, fields: Fields): KmsR
   }
   const days = optionalInt(fields, 'PendingWindowInDays', PENDING_WINDOW_DAYS_MIN, PENDING_WINDOW_DAYS_MAX) ?? PENDING_WINDOW_DAYS_MAX;
   const key = resolveKey(ctx, fields, 'kms:ScheduleKeyDeletion');
-  if (key.deletionMs !== null) {
-    throw new KmsError('KMS_INVALID_STATE', 'KMSInvalidStateException', `${key.arn} is pending deletion.`);
-  }
+  if (key.deletionMs !== null) throw pendingDeletion(key.arn);
   const deletionMs = ctx.sim.nowMs + days * DAY_MS;
   ctx.keys.setDeletion(key.id, deletionMs);
   return { KeyId: key.arn, DeletionDate: deletionMs / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: days };
