@@ -197,11 +197,12 @@ function grantRecord(value: unknown, i: number, keyIds: ReadonlySet<string>): Gr
   };
 }
 
-/** Validates the whole snapshot before touching the stores, so a bad one leaves them as they were (empty). */
 /** A value for an error message: scalars as text, never String() of an object (a deep array overflows the stack). */
 function shortText(value: unknown): string {
   return value !== null && typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value).slice(0, 20);
 }
+
+/** Validates the whole snapshot before touching the stores, so a bad one leaves them as they were (empty). */
 
 export function restoreSnapshot(value: unknown, keys: KeyStore, grants: GrantStore, nonces: NonceCache, accountId: string): void {
   const s = object(value, 'state', ['version', 'keys', 'aliases', 'grants', 'nonces']);
