@@ -28,15 +28,15 @@ export interface PrincipalSummary {
 }
 
 /**
- * Everything any principal obtained through any interface. Canaries are matched when bytes arrive,
- * so bulk transfers need not be kept to be checked.
- */
-/**
  * What a full ledger does: a run that must be judged refuses to go on (its verdicts need every observation); a
  * world served for days forgets its oldest tenth at a time and counts what it forgot.
  */
 export type LedgerWhenFull = 'refuse' | 'forget-oldest';
 
+/**
+ * Everything any principal obtained through any interface. Canaries are matched when bytes arrive,
+ * so bulk transfers need not be kept to be checked.
+ */
 export class Ledger {
   readonly canaries: CanarySet;
   readonly observationsMax: number;
