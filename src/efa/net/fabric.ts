@@ -5,7 +5,7 @@ import { validateFabricConfig } from './config.ts';
 import { DIGEST_DELIVER, DIGEST_DROP_FAULT, DIGEST_DROP_QUEUE, TraceDigest } from './digest.ts';
 import { fatTreeTopology } from './fat-tree.ts';
 import { leafSpineTopology } from './leaf-spine.ts';
-import { INTERPOSERS_PER_LINK_MAX, type Interposer, packetChecker, runInterposers } from './interpose.ts';
+import { INTERPOSERS_PER_LINK_MAX, type Interposer, hostChecker, packetChecker, runInterposers } from './interpose.ts';
 import { FATE_DROP, LinkFaults } from './link-faults.ts';
 import { FabricRandom } from './random.ts';
 import { ROUTE_HOPS_MAX, type Topology } from './topology.ts';
@@ -98,11 +98,7 @@ export function buildFabric(config: FabricConfig): NetFabric {
       throw new EmuError('EFA_BAD_LINK', `no link ${linkId} (the fabric has ${linkCount})`, { linkId });
     }
   };
-  const checkHost = (host: number, field: string) => {
-    if (!Number.isSafeInteger(host) || host < 0 || host >= hostCount) {
-      throw new EmuError('EFA_BAD_HOST', `${field} ${host} is not a host of this fabric (0..${hostCount - 1})`, { host });
-    }
-  };
+  const checkHost = hostChecker(hostCount);
 
   const checkPacket = packetChecker(hostCount, wireMax);
 

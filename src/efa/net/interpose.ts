@@ -11,13 +11,18 @@ export const INTERPOSED_PACKETS_MAX = 64;
 
 export type Interposer = (packet: Packet, atPs: Ps) => readonly Packet[];
 
-/** The checks `send` applies to a packet a host makes: hosts of this fabric, wire size, 32-bit entropy, kind. */
-export function packetChecker(hostCount: number, wireBytesMax: number): (packet: Packet) => void {
-  const checkHost = (host: number, field: string) => {
+/** The check that `host` is a host of a fabric of `hostCount` hosts; `field` names it in the error. */
+export function hostChecker(hostCount: number): (host: number, field: string) => void {
+  return (host, field) => {
     if (!Number.isSafeInteger(host) || host < 0 || host >= hostCount) {
       throw new EmuError('EFA_BAD_HOST', `${field} ${host} is not a host of this fabric (0..${hostCount - 1})`, { host });
     }
   };
+}
+
+/** The checks `send` applies to a packet a host makes: hosts of this fabric, wire size, 32-bit entropy, kind. */
+export function packetChecker(hostCount: number, wireBytesMax: number): (packet: Packet) => void {
+  const checkHost = hostChecker(hostCount);
   return (packet) => {
     checkHost(packet.src, 'packet src');
     checkHost(packet.dst, 'packet dst');
