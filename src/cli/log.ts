@@ -3,6 +3,7 @@
 // with --pretty, one readable line per record (our own formatter: pino-pretty is not a dependency).
 import { assert } from '../errors.ts';
 import type { LogSink } from '../sim/index.ts';
+import type { ParsedArgs } from './args.ts';
 
 export type LogFieldValue = string | number | boolean;
 
@@ -76,6 +77,11 @@ export function cliLogSink(options: CliLogOptions): Exclude<LogSink, string> {
 export function writeLogLine(options: CliLogOptions, vtNs: number, msg: string, fields: Readonly<Record<string, LogFieldValue>> = {}): void {
   assert(Number.isSafeInteger(vtNs) && vtNs >= 0, 'virtual time is a non-negative integer of ns');
   emit(stamp({ level: 30, vt: vtNs, ...fields, msg }, options), options);
+}
+
+/** The two flags as a command line gave them. */
+export function logFlagsOf(args: ParsedArgs): { readonly log: boolean; readonly pretty: boolean } {
+  return { log: args.booleans.has('log'), pretty: args.booleans.has('pretty') };
 }
 
 /** `--log` / `--pretty` → the sink options, or undefined when the command should not log. */

@@ -14,7 +14,7 @@ import { CATALOGUE } from '../../scenario/catalogue/index.ts';
 import { parseEpoch } from '../../sim/index.ts';
 import { optionalInteger, type ParsedArgs } from '../args.ts';
 import { printJson, type CommandIo } from '../command.ts';
-import { cliLogSink, logOptionsFrom, writeLogLine } from '../log.ts';
+import { cliLogSink, logFlagsOf, logOptionsFrom, writeLogLine } from '../log.ts';
 
 /** Flags of the plain demo that a named demo does not take: each named demo builds its own world. */
 const PLAIN_DEMO_FLAGS = ['defence-off', 'device', 'devices', 'hosts', 'debug-ranks', 'foreign-ranks', 'debug-mode'] as const;
@@ -110,7 +110,7 @@ export async function runGuidedCommand(args: ParsedArgs, io: CommandIo): Promise
             io.stderr(text);
           }
         };
-  const logging = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, write, { demo: name, run: control ? 'control' : 'defended' });
+  const logging = logOptionsFrom(logFlagsOf(args), seed, write, { demo: name, run: control ? 'control' : 'defended' });
   let pause = args.booleans.has('pause') && !json;
   if (pause && io.stdin?.isTty !== true) {
     io.stderr('--pause: stdin is not a terminal, so the demo runs without pausing\n');

@@ -8,7 +8,7 @@ import { parseRanks, runClusterDemo } from './demo-cluster.ts';
 import { flowTracePage } from '../../trace-view/index.ts';
 import { TRACE_FLAGS, TRACE_USAGE, checkTraceArgs, wantsTrace, writeTraceFiles } from './trace-files.ts';
 import { GUIDED_USAGE, runGuidedCommand } from './demo-guided.ts';
-import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
+import { cliLogSink, logFlagsOf, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -107,7 +107,7 @@ const DEVICES_MAX = 8;
 
 /** --log / --pretty: the world's trace on stderr, every line stamped with virtual time and seed. */
 function logSinkOf(args: Parameters<Command['run']>[0], seed: number, io: CommandIo): { log?: ReturnType<typeof cliLogSink> } {
-  const options = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, io.stderr);
+  const options = logOptionsFrom(logFlagsOf(args), seed, io.stderr);
   return options === undefined ? {} : { log: cliLogSink(options) };
 }
 

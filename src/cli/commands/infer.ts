@@ -5,7 +5,7 @@ import { wallClockMs } from '../../sim/index.ts';
 import { World, runFlow } from '../../world/index.ts';
 import { optionalInteger } from '../args.ts';
 import { printJson, type Command } from '../command.ts';
-import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
+import { cliLogSink, logFlagsOf, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 const PATHS = ['confidential', 'plain'] as const;
 const FLAVOURS: readonly AcceleratorFlavour[] = ['gpu', 'trainium'];
@@ -45,7 +45,7 @@ ${logFlagsHelp(18)}`,
     const flavour = choice(args.values.get('device'), FLAVOURS, 'gpu', 'device');
     const count = optionalInteger(args, 'devices', 1);
     if (count < 1 || count > DEVICES_MAX) throw new EmuError('CLI_BAD_ARGS', `--devices must be 1…${DEVICES_MAX}`);
-    const logging = logOptionsFrom({ log: args.booleans.has('log'), pretty: args.booleans.has('pretty') }, seed, io.stderr, { path });
+    const logging = logOptionsFrom(logFlagsOf(args), seed, io.stderr, { path });
     const started = wallClockMs();
     const world = new World({
       seed,

@@ -11,7 +11,7 @@ import { optionalInteger } from '../args.ts';
 import { printJson, type Command, type CommandIo } from '../command.ts';
 import { scenarioTracePage, type ScenarioRunCapture } from '../../trace-view/index.ts';
 import { TRACE_FLAGS, TRACE_USAGE, checkTraceArgs, wantsTrace, writeTraceFiles } from './trace-files.ts';
-import { cliLogSink, logFlagsHelp, logOptionsFrom } from '../log.ts';
+import { cliLogSink, logFlagsOf, logFlagsHelp, logOptionsFrom } from '../log.ts';
 
 /** Bound on scenarios named on one command line. */
 const SELECTED_MAX = 500;
@@ -45,7 +45,7 @@ function select(names: readonly string[]): Scenario<any>[] {
 
 /** --log / --pretty: each run's world logs to stderr, every line stamped with vt, seed, scenario and run. */
 function runLog(args: Parameters<Command['run']>[0], seed: number, io: CommandIo): Pick<RunOptions, 'log'> {
-  const flags = { log: args.booleans.has('log'), pretty: args.booleans.has('pretty') };
+  const flags = logFlagsOf(args);
   if (!flags.log && !flags.pretty) return {};
   return {
     log: (run) => cliLogSink(logOptionsFrom(flags, seed, io.stderr, { scenario: run.scenario, run: run.defended ? 'defended' : 'control' })!),
