@@ -180,16 +180,15 @@ export class ServedHost {
    */
   nsmRequest(enclaveIdOrName: string, request: Uint8Array): Promise<Uint8Array> {
     return this.driver.exclusive(() => {
-      const [served] = this.#select(this.#enclaves.has(enclaveIdOrName) ? { enclaveId: enclaveIdOrName } : { enclaveName: enclaveIdOrName });
-      return this.#world.host.nsmRequestFor(served!.record.enclaveId, request);
+      return this.#world.host.nsmRequestFor(this.#selectIdOrName(enclaveIdOrName).record.enclaveId, request);
     });
   }
 
   /** Resolves the enclave an NSM channel names (HOST_NO_SUCH_ENCLAVE if none). */
   resolveEnclave(enclaveIdOrName: string): Promise<{ readonly enclaveId: string; readonly moduleId: string }> {
     return this.driver.exclusive(() => {
-      const [served] = this.#select(this.#enclaves.has(enclaveIdOrName) ? { enclaveId: enclaveIdOrName } : { enclaveName: enclaveIdOrName });
-      return { enclaveId: served!.record.enclaveId, moduleId: served!.record.moduleId };
+      const { record } = this.#selectIdOrName(enclaveIdOrName);
+      return { enclaveId: record.enclaveId, moduleId: record.moduleId };
     });
   }
 
@@ -275,6 +274,12 @@ export class ServedHost {
       throw new EmuError('HOST_NO_SUCH_ENCLAVE', `no running enclave with ${what}`);
     }
     return [found];
+  }
+
+  /** An NSM channel names its enclave by id or by name; an id wins. */
+  #selectIdOrName(enclaveIdOrName: string): ServedEnclave {
+    const [served] = this.#select(this.#enclaves.has(enclaveIdOrName) ? { enclaveId: enclaveIdOrName } : { enclaveName: enclaveIdOrName });
+    return served!;
   }
 
   #names(): Set<string> {
