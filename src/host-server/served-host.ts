@@ -74,7 +74,6 @@ interface ServedEnclave {
   readonly name: string;
   readonly cpuIds: readonly number[];
   readonly describedImage: Readonly<Record<string, unknown>>;
-  state: 'RUNNING' | 'TERMINATING';
   readonly consoles: Set<ConsoleListener>;
 }
 
@@ -246,7 +245,7 @@ export class ServedHost {
       cid: request.enclaveCid ?? 0,
       name,
     });
-    const served: ServedEnclave = { record, name, cpuIds, describedImage, state: 'RUNNING', consoles: new Set() };
+    const served: ServedEnclave = { record, name, cpuIds, describedImage, consoles: new Set() };
     this.#enclaves.set(record.enclaveId, served);
     record.started.catch((error: unknown) => {
       // What a serial console would show of an application that died; only a debug enclave's reaches the parent.
@@ -256,7 +255,6 @@ export class ServedHost {
   }
 
   #terminate(served: ServedEnclave): EnclaveTerminateInfo {
-    served.state = 'TERMINATING';
     this.#world.host.terminateEnclave(served.record.enclaveId, 'parent-admin');
     this.#enclaves.delete(served.record.enclaveId);
     for (const listener of [...served.consoles]) listener.end('terminated');
@@ -311,7 +309,8 @@ export class ServedHost {
     const image = served.describedImage;
     const info: EnclaveDescribeInfo = {
       ...this.#runInfo(served),
-      State: served.state,
+      // Termination runs whole inside one exclusive step and drops the enclave from the map, so a described one is running.
+      State: 'RUNNING',
       Flags: served.record.debugMode ? 'DEBUG_MODE' : 'NONE',
       Measurements: image['Measurements'] as Record<string, string>,
     };
