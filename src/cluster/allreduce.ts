@@ -10,7 +10,8 @@ import type { AllReduceOutcome, MeshOutcome } from './types.ts';
 export const ALLREDUCE_ELEMENTS_MAX = 1 << 24;
 const ALLREDUCE_EVENTS_MAX = 20_000_000;
 
-function bytesOf(values: Float32Array): Uint8Array {
+/** A tensor's bytes as stored (a view, no copy): what "bit for bit" compares and what digests cover. */
+export function tensorBytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
@@ -69,7 +70,7 @@ export function runClusterAllReduce(nics: ClusterNics, mesh: MeshOutcome, inputs
       collectiveId,
       eventsMax: ALLREDUCE_EVENTS_MAX,
     });
-    const bitExact = result.outputs.every((out) => equalBytes(bytesOf(out), bytesOf(reference)));
+    const bitExact = result.outputs.every((out) => equalBytes(tensorBytes(out), tensorBytes(reference)));
     return { outputs: result.outputs, reference, bitExact, errors: [], durationPs: result.durationPs, linkStats: delta(linkStats(nics.protectors), before) };
   } catch (error) {
     if (!isEmuError(error)) throw error;

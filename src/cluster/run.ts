@@ -1,6 +1,7 @@
 // The whole multi-host flow with narration (who did what, who could read what crossed), and its report.
 import { sha256Hex } from '../crypto/index.ts';
 import { findLeaks } from '../scenario/index.ts';
+import { tensorBytes } from './allreduce.ts';
 import type { NitroCluster } from './cluster.ts';
 import type { HostState } from './hosts.ts';
 import type { AllReduceOutcome, ClusterReport, MeshOutcome } from './types.ts';
@@ -31,10 +32,6 @@ export interface NitroClusterReport extends ClusterReport {
   readonly seen: readonly FabricSighting[];
   /** The fabric's trace digest (every packet delivered or dropped): same seed, same digest. */
   readonly fabricDigest: string;
-}
-
-function bytesOf(values: Float32Array): Uint8Array {
-  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
 export function rankSummary(h: HostState): RankSummary {
@@ -77,9 +74,9 @@ export function buildReport(cluster: NitroCluster, allReduce: AllReduceOutcome):
     hosts: hosts.length,
     jobId: cluster.jobId,
     mesh: cluster.mesh ?? { ok: false, links: [] },
-    inputSha256: local === undefined ? [] : local.tensors.map((t) => sha256Hex(bytesOf(t))),
+    inputSha256: local === undefined ? [] : local.tensors.map((t) => sha256Hex(tensorBytes(t))),
     allReduce,
-    outputSha256: first === undefined ? '' : sha256Hex(bytesOf(first)),
+    outputSha256: first === undefined ? '' : sha256Hex(tensorBytes(first)),
     leaks: leakLines(hosts),
     seed: cluster.resolved.seed,
     ranks: hosts.map(rankSummary),

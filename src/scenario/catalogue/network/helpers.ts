@@ -1,7 +1,8 @@
 // Steps shared by the fabric scenarios (NET, CT-04, CT-05): the cluster's flow (launch, local tensors, mesh,
 // all-reduce), and filing what the wire and the collective showed for the global checkers (INV-LINK, INV-DELIVERY).
 // Nothing here reads a host's keys: the attacker's view is the NetworkHandle, the platform's view the outcomes.
-import { HANDSHAKE_FRAME_TAG, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle, type NitroCluster } from '../../../cluster/index.ts';
+import { HANDSHAKE_FRAME_TAG, tensorBytes, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle, type NitroCluster } from '../../../cluster/index.ts';
+import { equalBytes } from '../../../crypto/index.ts';
 import { ENDPOINT_HEADER_BYTES, isSealedHeader, type Packet } from '../../../efa/index.ts';
 import { assert, isEmuError } from '../../../errors.ts';
 import type { CheckVerdict, ScenarioContext, ScenarioMeta } from '../../define.ts';
@@ -144,11 +145,7 @@ export function allReduce(ctx: ScenarioContext, state: NetState, label = 'all-re
 
 /** Bit-for-bit equality (NaN and −0 included), as the reference comparison means it. */
 export function sameFloats(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
+  return equalBytes(tensorBytes(a), tensorBytes(b));
 }
 
 /** A secure-link counter summed over every round so far. */
