@@ -6,7 +6,7 @@ import { CanarySet, Ledger, isPrincipal, type Principal } from '../scenario/inde
 
 import { Simulator } from '../sim/index.ts';
 import { EmuError, assert } from '../errors.ts';
-import type { EmulatedAccelerator } from '../accelerator/index.ts';
+import type { EmulatedAccelerator, StagingOrigin } from '../accelerator/index.ts';
 import { APP_PATHS, startAppServices } from './app-services.ts';
 import { DEVICES_MAX, DEVICE_DEFENCE_NAMES, DRIVER_DEFENCE_NAMES, devicePolicyJson, makeWorldDevices, standardVendor } from './accelerators.ts';
 import { KmsEndpoint } from './kms-endpoint.ts';
@@ -126,19 +126,26 @@ export class World {
     const vendorRootDer = standardVendor(wanted.flavour).rootDer;
     for (const device of devices) {
       this.host.installAccelerator(device, { vendorRootDer });
+      const tag = `device ${device.deviceId.slice(0, 8)}`;
       device.staging.watch((slot, bytes, origin) => {
-        const observation = this.ledger.record('parent-admin', `device ${device.deviceId.slice(0, 8)} staging ${slot}`, bytes);
         // A write the driver or device did not announce is the parent's own (it owns the memory).
         const [from, to] = origin === undefined ? (['parent-admin', 'device'] as const) : origin.writer === 'driver' ? (['enclave', 'device'] as const) : (['device', 'enclave'] as const);
-        this.messages.record({ timeNs: this.sim.nowNs, from, to, channel: observation.channel, observation, ...(from === 'parent-admin' ? {} : { observedBy: 'parent-admin' as const }), ...(origin === undefined ? {} : { sealed: origin.sealed }) });
+        this.observeHostMemory(`${tag} staging ${slot}`, bytes, from, to, origin);
       });
       device.link.watch((slot, bytes, origin) => {
-        const observation = this.ledger.record('parent-admin', `device ${device.deviceId.slice(0, 8)} link ${slot}`, bytes);
-        const from = origin === undefined ? ('parent-admin' as const) : ('device' as const);
-        this.messages.record({ timeNs: this.sim.nowNs, from, to: 'device', channel: observation.channel, observation, ...(from === 'device' ? { observedBy: 'parent-admin' as const } : {}), ...(origin === undefined ? {} : { sealed: origin.sealed }) });
+        this.observeHostMemory(`${tag} link ${slot}`, bytes, origin === undefined ? 'parent-admin' : 'device', 'device', origin);
       });
     }
     return devices;
+  }
+
+  /**
+   * A write into a device's slots in parent memory: filed under the parent, which owns that memory and so sees
+   * every write; a message from its writer, seen in transit by the parent when someone else wrote it.
+   */
+  private observeHostMemory(channel: string, bytes: Uint8Array, from: Principal, to: Principal, origin: StagingOrigin | undefined): void {
+    const observation = this.ledger.record('parent-admin', channel, bytes);
+    this.messages.record({ timeNs: this.sim.nowNs, from, to, channel: observation.channel, observation, ...(from === 'parent-admin' ? {} : { observedBy: 'parent-admin' as const }), ...(origin === undefined ? {} : { sealed: origin.sealed }) });
   }
 
   /**
