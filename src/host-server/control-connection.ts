@@ -4,7 +4,6 @@ import { serveFramesInOrder } from './frame-queue.ts';
 import { encodeFrame } from './framing.ts';
 import {
   HOST_REQUEST_BYTES_MAX,
-  decodeConsoleFrame,
   decodeRequest,
   encodeConsoleFrame,
   encodeReply,
@@ -91,6 +90,7 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
   async function startStream(request: HostRequest, open: (listener: ConsoleListener) => Promise<unknown>): Promise<void> {
     streaming = true;
     let early: Uint8Array[] | undefined = [];
+    let endedEarly = false;
     const stream = (payload: Uint8Array) => (early !== undefined ? early.push(payload) : send(payload));
     const result = await open({
       line: (text) => {
@@ -104,13 +104,14 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
       end: (reason) => {
         stream(encodeConsoleFrame({ end: reason }));
         if (early === undefined) socket.end();
+        else endedEarly = true;
       },
     });
     reply(request, { ok: true, result });
     const waiting = early;
     early = undefined;
     for (const payload of waiting) send(payload);
-    if (waiting.some((payload) => 'end' in decodeConsoleFrame(payload))) socket.end();
+    if (endedEarly) socket.end();
   }
 }
 
