@@ -1,5 +1,6 @@
 import type { Principal, RunRecord, ScenarioResult } from '../scenario/index.ts';
 import type { FlowReport, World } from '../world/index.ts';
+import { formatMs } from './format.ts';
 import { buildRun } from './model.ts';
 import type { TracePage, TraceRun } from './types.ts';
 
@@ -17,7 +18,7 @@ export function flowTracePage(world: World, report: FlowReport): TracePage {
   const held = Object.values(report.invariants).every((v) => v.held);
   const run = buildRun({
     heading: `Single-host flow, seed ${report.seed}`,
-    summary: `${held ? 'every invariant held' : 'an invariant was VIOLATED'}; ${defencesOffText(off)}${world.options.debugMode ? '; debug-mode enclave' : ''}; virtual time ${(report.virtualTimeNs / 1e6).toFixed(3)} ms; trace digest ${report.digest}`,
+    summary: `${held ? 'every invariant held' : 'an invariant was VIOLATED'}; ${defencesOffText(off)}${world.options.debugMode ? '; debug-mode enclave' : ''}; virtual time ${formatMs(report.virtualTimeNs)}; trace digest ${report.digest}`,
     messages: world.messages.events,
     observations: world.ledger.observations,
     canaryOwners: canaryOwners(world),
@@ -40,12 +41,12 @@ export interface ScenarioRunCapture {
   readonly hosts?: number;
 }
 
-function scenarioRun(result: ScenarioResult, capture: ScenarioRunCapture): TraceRun {
+function scenarioRun(capture: ScenarioRunCapture): TraceRun {
   const { record, world } = capture;
   const label = record.defended ? 'Defended run' : `Negative control (${defencesOffText(record.defencesOff)})`;
   return buildRun({
     heading: `${label}: ${record.outcome}`,
-    summary: `${record.reason}${capture.hosts !== undefined && capture.hosts > 1 ? `; a ${capture.hosts}-host cluster: host 0's world is drawn, the fabric's frames are in the ledgers` : ''}; virtual time ${(record.virtualTimeNs / 1e6).toFixed(3)} ms; trace digest ${record.digest}`,
+    summary: `${record.reason}${capture.hosts !== undefined && capture.hosts > 1 ? `; a ${capture.hosts}-host cluster: host 0's world is drawn, the fabric's frames are in the ledgers` : ''}; virtual time ${formatMs(record.virtualTimeNs)}; trace digest ${record.digest}`,
     messages: world.messages.events,
     observations: world.ledger.observations,
     canaryOwners: canaryOwners(world),
@@ -62,6 +63,6 @@ export function scenarioTracePage(result: ScenarioResult, defended: ScenarioRunC
   return {
     title: `nitro-emu scenario ${result.id} — ${result.title}`,
     subtitle: `attacker: ${result.attacker}; expect: ${result.expect}; ${result.passed ? 'PASSED' : 'FAILED'}: ${result.reason}; reproduce: nitro-emu scenario run ${result.id} --seed ${result.seed}`,
-    runs: [scenarioRun(result, defended), ...(control === null ? [] : [scenarioRun(result, control)])],
+    runs: [scenarioRun(defended), ...(control === null ? [] : [scenarioRun(control)])],
   };
 }
