@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { EmuError, isEmuError } from '../errors.ts';
-import { serveFramesInOrder } from './frame-queue.ts';
-import { encodeFrame } from './framing.ts';
+import { sendFrame, serveFramesInOrder } from './frame-queue.ts';
 import {
   HOST_REQUEST_BYTES_MAX,
   decodeRequest,
@@ -30,9 +29,7 @@ export function serveControlConnection(socket: Socket, host: ServedHost, log: Co
   let consoleHandle: ConsoleHandle | undefined;
   let streaming = false;
 
-  const send = (payload: Uint8Array) => {
-    if (!socket.destroyed && !socket.writableEnded) socket.write(encodeFrame(payload));
-  };
+  const send = (payload: Uint8Array) => sendFrame(socket, payload);
   const reply = (request: HostRequest | undefined, body: { ok: true; result: unknown } | { ok: false; error: EmuError }) => {
     const id = request?.id ?? null;
     const message: HostReply = body.ok ? { id, ok: true, result: body.result } : { id, ok: false, error: errorBody(body.error) };

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { EmuError } from '../errors.ts';
-import { FrameReader } from './framing.ts';
+import { encodeFrame, FrameReader } from './framing.ts';
 
 /** Requests a client may have waiting before the server stops reading from it. */
 export const PIPELINED_REQUESTS_MAX = 32;
@@ -18,6 +18,11 @@ export interface FrameService {
   /** False drops a frame as it arrives (a client whose connection became a console stream only listens). */
   accepts?(): boolean;
   log(line: string): void;
+}
+
+/** Writes one framed reply, unless the peer is gone or the connection is already ending. */
+export function sendFrame(socket: Socket, payload: Uint8Array): void {
+  if (!socket.destroyed && !socket.writableEnded) socket.write(encodeFrame(payload));
 }
 
 /**

@@ -2,8 +2,7 @@ import type { Socket } from 'node:net';
 import { encodeCbor, fromUtf8 } from '../crypto/index.ts';
 import { NSM_REQUEST_BYTES_MAX } from '../enclave/index.ts';
 import { isEmuError } from '../errors.ts';
-import { serveFramesInOrder } from './frame-queue.ts';
-import { encodeFrame } from './framing.ts';
+import { sendFrame, serveFramesInOrder } from './frame-queue.ts';
 import type { ServedHost } from './served-host.ts';
 
 /**
@@ -25,9 +24,7 @@ export function serveNsmConnection(socket: Socket, host: ServedHost, log: (line:
   let enclaveId: string | undefined;
   let closed = false;
 
-  const send = (payload: Uint8Array) => {
-    if (!socket.destroyed && !socket.writableEnded) socket.write(encodeFrame(payload));
-  };
+  const send = (payload: Uint8Array) => sendFrame(socket, payload);
   const fail = (name: string) => {
     send(nsmError(name));
     closed = true;
