@@ -1,7 +1,7 @@
 // One World per host, all under one Nitro root, and the launch of each host's enclave: the owner deploys, the
 // parent launches (the approved image, a co-tenant's image, or the approved one in debug mode), the enclave gets
 // its key from its host's KMS and attests its accelerators.
-import { fromHex, toHex, utf8 } from '../crypto/index.ts';
+import { concatBytes, fromHex, toHex, utf8 } from '../crypto/index.ts';
 import { enclaveImageForAppDefences, loadEnclaveImage, pickAppDefences } from '../enclave/index.ts';
 import type { EnclaveRecord } from '../hypervisor/index.ts';
 import { World, attestedKeyPolicy, deployModel, launchEnclave, unattestedKeyPolicy, type Deployment } from '../world/index.ts';
@@ -81,10 +81,7 @@ export function foreignImageOf(world: World): Uint8Array {
   const main = approved.appFiles.get('main.js');
   const policy = approved.appFiles.get('device-policy.json');
   assert(main !== undefined && policy !== undefined, 'the approved image has main.js and device-policy.json');
-  const note = utf8('\n// a co-tenant build of the same app.\n');
-  const tagged = new Uint8Array(main.length + note.length);
-  tagged.set(main);
-  tagged.set(note, main.length);
+  const tagged = concatBytes(main, utf8('\n// a co-tenant build of the same app.\n'));
   return enclaveImageForAppDefences(pickAppDefences(world.defences), [
     { path: 'main.js', data: tagged },
     { path: 'device-policy.json', data: policy },
