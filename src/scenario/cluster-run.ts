@@ -3,17 +3,12 @@
 // checkers run once per member world and their verdicts are merged per invariant: an invariant holds only if it
 // holds on every host. The scenario's records (links, deliveries, fail-closed) belong to the run, not to a host:
 // they are checked once, with rank 0's world.
-import { createCluster, type ClusterOptions, type NitroCluster } from '../cluster/index.ts';
+import type { NitroCluster } from '../cluster/index.ts';
 import { sha256Hex, utf8 } from '../crypto/index.ts';
 import type { World } from '../world/index.ts';
 import { CHECKERS, emptyRecords, runCheckers, type ScenarioRecords } from './checkers/index.ts';
 import type { CheckVerdict } from './define.ts';
 import type { Observation, PrincipalSummary } from './ledger.ts';
-
-/** The cluster of one run (the scenario's options with the run's seed and defences). */
-export function buildCluster(options: ClusterOptions): NitroCluster {
-  return createCluster(options);
-}
 
 /** A cluster run's trace digest: every host's simulator and the fabric's, so a change anywhere shows. */
 export function clusterDigest(cluster: NitroCluster): string {

@@ -1,7 +1,7 @@
 import { isEmuError } from '../errors.ts';
 import { World } from '../world/index.ts';
-import type { NitroCluster } from '../cluster/index.ts';
-import { buildCluster, clusterDigest, mergedLedgerSummary, mergedObservations, runClusterCheckers } from './cluster-run.ts';
+import { createCluster, type NitroCluster } from '../cluster/index.ts';
+import { clusterDigest, mergedLedgerSummary, mergedObservations, runClusterCheckers } from './cluster-run.ts';
 import type { LogSink } from '../sim/index.ts';
 import { createContext } from './context.ts';
 import type { CheckVerdict, DefenceName, Scenario } from './define.ts';
@@ -75,7 +75,7 @@ async function runOnce(scenario: Scenario<any>, seed: number, defended: boolean,
   ];
   const defences = Object.fromEntries(defencesOff.map((d) => [d, false]));
   // A cluster scenario runs on rank 0's world; every member's world is checked (cluster-run.ts).
-  const cluster: NitroCluster | undefined = scenario.cluster === undefined ? undefined : buildCluster({ ...scenario.cluster, seed, defences });
+  const cluster: NitroCluster | undefined = scenario.cluster === undefined ? undefined : createCluster({ ...scenario.cluster, seed, defences });
   const sink = cluster === undefined ? log?.({ scenario: scenario.id, defended }) : undefined;
   const world = cluster === undefined ? new World({ ...scenario.world, seed, defences, ...(sink === undefined ? {} : { log: sink }) }) : cluster.members[0]!.world;
   const worlds = cluster === undefined ? [world] : cluster.members.map((m) => m.world);
