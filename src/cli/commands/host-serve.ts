@@ -1,6 +1,7 @@
 import { EmuError } from '../../errors.ts';
 import { HostServer } from '../../host-server/index.ts';
 import { optionalInteger } from '../args.ts';
+import { untilSignal } from '../signals.ts';
 import type { Command } from '../command.ts';
 import { hostSocketPath, nsmSocketPath } from './host-socket.ts';
 
@@ -43,14 +44,9 @@ host already listens is refused (HOST_SOCKET_BUSY); a stale socket file is repla
         `control socket ${server.socketPath}, NSM socket ${server.nsmSocketPath}\n`,
     );
     // Signals are the CLI's wiring: the server itself only knows how to close.
-    let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      onSignal = resolve;
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-    });
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGINT', onSignal);
+    const stop = untilSignal();
+    const signal = await stop.stopped;
+    stop.dispose();
     io.stderr(`host serve: ${signal}, stopping\n`);
     await server.close();
     return 0;

@@ -2,6 +2,7 @@ import { fromUtf8, sha256Hex } from '../../crypto/index.ts';
 import { EmuError } from '../../errors.ts';
 import { DEFAULT_ACCESS_KEYS, parseAccessKeysJson, startKmsServer, type AccessKeyTable } from '../../kms-server/index.ts';
 import { optionalInteger, type ArgSpec, type ParsedArgs } from '../args.ts';
+import { untilSignal } from '../signals.ts';
 import type { CommandIo } from '../command.ts';
 
 export const KMS_SERVE_ARGS = {
@@ -42,23 +43,6 @@ function accessKeys(args: ParsedArgs, io: CommandIo): AccessKeyTable | undefined
     throw new EmuError('CLI_BAD_INPUT', `${path} is not UTF-8 text`);
   }
   return parseAccessKeysJson(text);
-}
-
-/** Resolves when a signal arrives; the returned function removes the handlers. */
-function untilSignal(): { stopped: Promise<string>; dispose(): void } {
-  let dispose = (): void => undefined;
-  const stopped = new Promise<string>((resolve) => {
-    const on = (signal: string) => () => resolve(signal);
-    const term = on('SIGTERM');
-    const int = on('SIGINT');
-    process.once('SIGTERM', term);
-    process.once('SIGINT', int);
-    dispose = () => {
-      process.off('SIGTERM', term);
-      process.off('SIGINT', int);
-    };
-  });
-  return { stopped, dispose: () => dispose() };
 }
 
 export async function runKmsServe(args: ParsedArgs, io: CommandIo): Promise<number> {
