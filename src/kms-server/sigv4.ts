@@ -2,8 +2,6 @@
 // sign and the derived signing key follow the published SigV4 specification. Only what a JSON 1.1 POST needs.
 import { equalBytes, fromHex, hmacSha256, sha256, toHex, utf8 } from '../crypto/index.ts';
 
-export { hmacSha256 };
-
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SIGNED_HEADERS_MAX = 32;
 const HEADER_VALUE_LENGTH_MAX = 8192;

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex, utf8 } from '../../src/crypto/index.ts';
-import { hmacSha256, parseAuthorization, type RunningKmsServer } from '../../src/kms-server/index.ts';
+import { hmacSha256, toHex, utf8 } from '../../src/crypto/index.ts';
+import { parseAuthorization, type RunningKmsServer } from '../../src/kms-server/index.ts';
 import { manualWallClock, SYSTEM_WALL_CLOCK } from '../../src/sim/index.ts';
 import { ADMIN, client, sdkError, serve } from './helpers.ts';
 
