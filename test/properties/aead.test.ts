@@ -7,15 +7,13 @@ import { LockstepChannel } from '../../src/accelerator/lockstep.ts';
 import type { Packet } from '../../src/efa/contracts.ts';
 import { SecureLinkProtector, defencesWith, isSealedHeader, linkSessionFromDomainSecret } from '../../src/efa/secure/index.ts';
 import { expectCode } from '../helpers/errors.ts';
+import { flipped } from '../helpers/bytes.ts';
 
 const RUNS = { numRuns: 80, seed: 7307 };
 const TAG_BYTES = 16;
 
-function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
-  const out = bytes.slice();
-  out[bit >>> 3]! ^= 1 << (bit & 7);
-  return out;
-}
+/** A copy of `bytes` with one bit flipped, the bit counted from the first byte's least significant. */
+const flipBit = (bytes: Uint8Array, bit: number): Uint8Array => flipped(bytes, bit >>> 3, 1 << (bit & 7));
 const fraction = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 /** A bit index inside [start, end) from a fraction in [0, 1). */
 const bitIn = (f: number, start: number, end: number) => start * 8 + Math.floor(f * (end - start) * 8);

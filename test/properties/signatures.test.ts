@@ -18,15 +18,13 @@ import {
 } from '../../src/crypto/index.ts';
 import { Prng } from '../../src/sim/prng.ts';
 import { EPOCH_MS, buildPki, errorCode, expectCode, sampleDoc } from '../crypto/attestation-helpers.ts';
+import { flipped } from '../helpers/bytes.ts';
 
 const RUNS = { numRuns: 25, seed: 7107 };
 const SIGNATURE_BYTES = 96;
 
-function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
-  const out = bytes.slice();
-  out[bit >>> 3]! ^= 1 << (bit & 7);
-  return out;
-}
+/** A copy of `bytes` with one bit flipped, the bit counted from the first byte's least significant. */
+const flipBit = (bytes: Uint8Array, bit: number): Uint8Array => flipped(bytes, bit >>> 3, 1 << (bit & 7));
 
 /** A bit index inside [start, end) of a byte string, from a fraction in [0, 1). */
 const bitIn = (fraction: number, start: number, end: number) => start * 8 + Math.floor(fraction * (end - start) * 8);
