@@ -3,11 +3,11 @@
 // agents, everything else to SRD). Real Nitro Enclaves cannot reach EFA, so every packet the enclave sends or
 // receives crosses its parent's device: the parent's view is recorded at these ports.
 import {
-  PADDING_PREFIX_BYTES,
   createDomain,
   createFabric,
   createSecureLinkProtector,
   createSrdTransport,
+  mtuPadding,
   type Domain,
   type Fabric,
   type HostId,
@@ -46,6 +46,7 @@ export interface ClusterNics {
 /** Handshake frames are recognised by their header; SRD's headers never carry this tag. */
 export const HANDSHAKE_FRAME_TAG = 'cluster-link-handshake';
 
+/** The link handshake's own frames (public values and attestation, authenticated by its transcript): not link data. */
 export function isHandshakeFrame(packet: Packet): boolean {
   const header = packet.header;
   return typeof header === 'object' && header !== null && (header as { readonly t?: unknown }).t === HANDSHAKE_FRAME_TAG;
@@ -66,7 +67,7 @@ export function buildNics(options: ResolvedClusterOptions): ClusterNics {
       },
     },
   }) as NetFabric;
-  const padding: PaddingPolicy | undefined = options.worldDefences.linkPadding ? { bucketsBytes: [mtu + PADDING_PREFIX_BYTES] } : undefined;
+  const padding: PaddingPolicy | undefined = options.worldDefences.linkPadding ? mtuPadding(mtu) : undefined;
   const defences = linkDefencesOf(options.worldDefences);
   const protectors = new Map<HostId, SecureLinkProtector>();
   for (const host of placement.hostOfRank) {
