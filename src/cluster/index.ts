@@ -22,5 +22,5 @@ export type { HostState } from './hosts.ts';
 export type { NitroClusterReport, RankSummary, FabricSighting } from './run.ts';
 export { ALLREDUCE_ELEMENTS_MAX, tensorBytes } from './allreduce.ts';
 export { HANDSHAKE_MESSAGE_BYTES_MAX } from './carrier.ts';
-export { HANDSHAKE_FRAME_TAG } from './nics.ts';
+export { HANDSHAKE_FRAME_TAG, isHandshakeFrame } from './nics.ts';
 export { HANDSHAKE_REWRITERS_MAX, type HandshakeRewriter, type HandshakeStep } from './network.ts';

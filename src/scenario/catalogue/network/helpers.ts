@@ -1,7 +1,7 @@
 // Steps shared by the fabric scenarios (NET, CT-04, CT-05): the cluster's flow (launch, local tensors, mesh,
 // all-reduce), and filing what the wire and the collective showed for the global checkers (INV-LINK, INV-DELIVERY).
 // Nothing here reads a host's keys: the attacker's view is the NetworkHandle, the platform's view the outcomes.
-import { HANDSHAKE_FRAME_TAG, tensorBytes, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle, type NitroCluster } from '../../../cluster/index.ts';
+import { isHandshakeFrame, tensorBytes, type AllReduceOutcome, type Cluster, type MeshOutcome, type NetworkHandle, type NitroCluster } from '../../../cluster/index.ts';
 import { equalBytes } from '../../../crypto/index.ts';
 import { ENDPOINT_HEADER_BYTES, isSealedHeader, type Packet } from '../../../efa/index.ts';
 import { assert, isEmuError } from '../../../errors.ts';
@@ -151,12 +151,6 @@ export function sameFloats(a: Float32Array, b: Float32Array): boolean {
 /** A secure-link counter summed over every round so far. */
 export function stat(state: NetState, name: string): number {
   return state.stats[name] ?? 0;
-}
-
-/** The link handshake's own frames (public values and attestation, authenticated by its transcript): not link data. */
-export function isHandshakeFrame(packet: Packet): boolean {
-  const h = packet.header;
-  return typeof h === 'object' && h !== null && (h as { readonly t?: unknown }).t === HANDSHAKE_FRAME_TAG;
 }
 
 /**

@@ -1,7 +1,8 @@
+import { isHandshakeFrame } from '../../../cluster/index.ts';
 import { indexOfBytes } from '../../../crypto/index.ts';
 import type { Packet } from '../../../efa/index.ts';
 import { defineScenario } from '../../define.ts';
-import { PACKETS_KEPT_MAX, SMALL_CLUSTER, allReduce, fileGenuine, isHandshakeFrame, formMesh, launchCluster, networkOf, resultVerdict, type NetState } from './helpers.ts';
+import { PACKETS_KEPT_MAX, SMALL_CLUSTER, allReduce, fileGenuine, formMesh, launchCluster, networkOf, resultVerdict, type NetState } from './helpers.ts';
 
 /** Bytes of a tensor the capture is searched for: 16 B (four floats) from the start of each ring chunk. */
 const PROBE_BYTES = 16;
