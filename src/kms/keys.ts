@@ -67,6 +67,8 @@ export class KeyStore {
   readonly #aliases = new Map<string, string>();
   /** Bumped by every change, so a served KMS knows when to persist. */
   #version = 0;
+  /** Keys with a deletion date: while none is, the per-request purge need not scan every key. */
+  #pendingDeletions = 0;
 
   constructor(options: KeyStoreOptions) {
     this.#options = options;
@@ -88,6 +90,10 @@ export class KeyStore {
 
   get version(): number {
     return this.#version;
+  }
+
+  get pendingDeletionCount(): number {
+    return this.#pendingDeletions;
   }
 
   /** A fresh UUID v4 from the id stream (distinct from the material stream, so ids say nothing about keys). */
@@ -184,7 +190,9 @@ export class KeyStore {
 
   /** Pending deletion disables the key; cancelling leaves it disabled, as in real KMS. */
   setDeletion(id: string, deletionMs: number | null): void {
+    const wasPending = this.#keys.get(id)?.deletionMs != null;
     this.#replace(id, { deletionMs, enabled: false });
+    this.#pendingDeletions += Number(deletionMs !== null) - Number(wasPending);
   }
 
   #replace(id: string, change: Partial<KeyRecord>): void {
@@ -202,6 +210,7 @@ export class KeyStore {
     this.#keys.delete(id);
     this.#material.delete(id);
     this.#publicPoints.delete(id);
+    this.#pendingDeletions--;
     for (const [name, keyId] of [...this.#aliases]) if (keyId === id) this.#aliases.delete(name);
     this.#version++;
   }
@@ -223,6 +232,7 @@ export class KeyStore {
     this.#keys.set(record.id, Object.freeze({ ...record, arn: this.keyArn(record.id) }));
     this.#material.set(record.id, Uint8Array.from(entry.material));
     if (entry.publicPoint !== undefined) this.#publicPoints.set(record.id, Uint8Array.from(entry.publicPoint));
+    if (record.deletionMs !== null) this.#pendingDeletions++;
     this.#version++;
   }
 

@@ -167,6 +167,7 @@ export class KmsService {
 
   /** Deletes keys whose waiting period is over (with their aliases and grants), audited before it happens. */
   #purgeDueKeys(): void {
+    if (this.#keys.pendingDeletionCount === 0) return;
     const nowMs = this.#sim.nowMs;
     for (const key of this.#keys.list()) {
       if (key.deletionMs === null || key.deletionMs > nowMs) continue;

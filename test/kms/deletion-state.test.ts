@@ -139,3 +139,22 @@ describe('state snapshots', () => {
     expect(forgetful.kms.call('Decrypt', { CiphertextBlob: blob, Recipient: recipient(document) }, PARENT).CiphertextForRecipient).toBeDefined();
   });
 });
+
+describe('deletion after a restore or a cancel', () => {
+  it('a key restored pending deletion is still deleted when its window ends; a cancelled one is not', () => {
+    const world = makeWorld();
+    const doomed = world.kms.call('CreateKey', {}, OWNER).KeyMetadata;
+    const spared = world.kms.call('CreateKey', {}, OWNER).KeyMetadata;
+    world.kms.call('ScheduleKeyDeletion', { KeyId: doomed.KeyId, PendingWindowInDays: 7 }, OWNER);
+    world.kms.call('ScheduleKeyDeletion', { KeyId: spared.KeyId, PendingWindowInDays: 7 }, OWNER);
+    world.kms.call('CancelKeyDeletion', { KeyId: spared.KeyId }, OWNER);
+    const fresh = makeWorld(99);
+    fresh.kms.restoreState(JSON.parse(JSON.stringify(world.kms.exportState())) as unknown);
+    advanceMs(fresh.sim, 7 * DAY_MS);
+    expect(refusal(() => fresh.kms.call('DescribeKey', { KeyId: doomed.KeyId }, OWNER)).awsType).toBe('NotFoundException');
+    expect(fresh.kms.call('DescribeKey', { KeyId: spared.KeyId }, OWNER).KeyMetadata.KeyState).toBe('Disabled');
+    advanceMs(world.sim, 7 * DAY_MS);
+    expect(refusal(() => world.kms.call('DescribeKey', { KeyId: doomed.KeyId }, OWNER)).awsType).toBe('NotFoundException');
+    expect(world.kms.call('DescribeKey', { KeyId: spared.KeyId }, OWNER).KeyMetadata.KeyState).toBe('Disabled');
+  });
+});
