@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/crypto/index.ts';
-import { isKmsError, type KmsError } from '../../src/kms/index.ts';
 import { isEmuError } from '../../src/errors.ts';
-import { advanceMs, attestationDoc, attestedPolicy, makeWorld, OWNER, PARENT, recipient } from './fixture.ts';
+import { advanceMs, attestationDoc, attestedPolicy, makeWorld, OWNER, PARENT, recipient, refusal } from './fixture.ts';
 
 const DAY_MS = 86_400_000;
-
-function refusal(fn: () => unknown): KmsError {
-  try {
-    fn();
-  } catch (error) {
-    if (isKmsError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KmsError');
-}
 
 describe('ScheduleKeyDeletion and CancelKeyDeletion', () => {
   it('disables the key at once, refuses its use, and deletes it with its aliases and grants after the window', () => {
