@@ -5,6 +5,8 @@ import type { Principal } from './principals.ts';
 
 /** Items larger than this keep a digest and size instead of their bytes; they are scanned as they pass. */
 export const LEDGER_INLINE_BYTES_MAX = 64 * 1024;
+/** Observations a ledger holds by default (a judged run refuses past it; a served world forgets its oldest). */
+export const LEDGER_OBSERVATIONS_MAX = 1_000_000;
 
 export interface Observation {
   readonly seq: number;
@@ -47,7 +49,7 @@ export class Ledger {
   #recorded = 0;
   #forgotten = 0;
 
-  constructor(canaries: CanarySet, clockNs: () => number, observationsMax = 1_000_000, whenFull: LedgerWhenFull = 'refuse') {
+  constructor(canaries: CanarySet, clockNs: () => number, observationsMax = LEDGER_OBSERVATIONS_MAX, whenFull: LedgerWhenFull = 'refuse') {
     assert(Number.isSafeInteger(observationsMax) && observationsMax >= 1, 'a ledger holds at least one observation');
     this.canaries = canaries;
     this.#clockNs = clockNs;

@@ -2,7 +2,7 @@ import { AttestationVerifier, toHex, utf8 } from '../crypto/index.ts';
 import { enclaveImageForAppDefences, loadEnclaveImage, pickAppDefences } from '../enclave/index.ts';
 import { Host, type ParentInstance } from '../hypervisor/index.ts';
 import { KmsService } from '../kms/index.ts';
-import { CanarySet, Ledger, isPrincipal, type Principal } from '../scenario/index.ts';
+import { CanarySet, LEDGER_OBSERVATIONS_MAX, Ledger, isPrincipal, type Principal } from '../scenario/index.ts';
 
 import { Simulator } from '../sim/index.ts';
 import { EmuError, assert } from '../errors.ts';
@@ -17,9 +17,6 @@ import { openRelayControl, startParentServices, type RelayControl } from './pare
 
 /** How long KMS and clients accept an attestation document after it was issued. */
 export const DOCUMENT_MAX_AGE_MS = 5 * 60 * 1000;
-
-/** Observations a world's ledger holds (a judged run refuses past it; a served world forgets its oldest). */
-const LEDGER_OBSERVATIONS_MAX = 1_000_000;
 
 /**
  * One complete world from a seed: the simulator, a host with one parent instance, the parent's
