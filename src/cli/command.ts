@@ -1,3 +1,5 @@
+import { fromUtf8 } from '../crypto/index.ts';
+import { EmuError } from '../errors.ts';
 import type { ArgSpec, ParsedArgs } from './args.ts';
 import type { LineInput } from './stdin.ts';
 
@@ -24,4 +26,14 @@ export interface Command {
 
 export function printJson(io: CommandIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Reads a text file the user named; bytes that are not UTF-8 are refused as CLI_BAD_INPUT (`what` names the file's role). */
+export function readText(io: CommandIo, path: string, what?: string): string {
+  try {
+    return fromUtf8(io.readFile(path));
+  } catch (error) {
+    if (error instanceof EmuError) throw error;
+    throw new EmuError('CLI_BAD_INPUT', `${what === undefined ? '' : `${what} `}${path} is not UTF-8 text`);
+  }
 }

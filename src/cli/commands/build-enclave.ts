@@ -1,17 +1,8 @@
 import { EmuError } from '../../errors.ts';
-import { fromUtf8 } from '../../crypto/index.ts';
 import { buildEnclaveImageWithMeasurements, measurementsJson, readAppFolder } from '../../enclave/index.ts';
 import { requireValue } from '../args.ts';
-import { printJson, type Command, type CommandIo } from '../command.ts';
+import { printJson, readText, type Command, type CommandIo } from '../command.ts';
 
-function readText(io: CommandIo, path: string, what: string): string {
-  try {
-    return fromUtf8(io.readFile(path));
-  } catch (error) {
-    if (error instanceof EmuError) throw error;
-    throw new EmuError('CLI_BAD_INPUT', `${what} ${path} is not UTF-8 text`);
-  }
-}
 
 export const buildEnclaveCommand: Command = {
   name: 'build-enclave',

@@ -1,7 +1,6 @@
-import { fromUtf8 } from '../../crypto/index.ts';
 import { EmuError } from '../../errors.ts';
 import { lintKeyPolicy, type Finding } from '../../kms/index.ts';
-import { printJson, type Command } from '../command.ts';
+import { printJson, readText, type Command } from '../command.ts';
 import { KMS_SERVE_ARGS, KMS_SERVE_USAGE, runKmsServe } from './kms-serve.ts';
 
 const LINT_ONLY = ['approved-pcr0', 'json'];
@@ -35,13 +34,7 @@ statement}]}. Exit 0 when there is no error (warnings allowed), 1 when there is 
     if (approvedPcr0s?.some((v) => !/^[0-9a-f]{96}$/.test(v))) {
       throw new EmuError('CLI_BAD_ARGS', '--approved-pcr0 takes 96 hex digits per value, comma-separated');
     }
-    let text: string;
-    try {
-      text = fromUtf8(io.readFile(path));
-    } catch (error) {
-      if (error instanceof EmuError) throw error;
-      throw new EmuError('CLI_BAD_INPUT', `${path} is not UTF-8 text`);
-    }
+    const text = readText(io, path);
     const findings = lintKeyPolicy(text, approvedPcr0s === undefined ? {} : { approvedPcr0s });
     const errors = findings.filter((f) => f.severity === 'error').length;
     const warnings = findings.length - errors;

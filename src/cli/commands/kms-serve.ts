@@ -1,9 +1,9 @@
-import { fromUtf8, sha256Hex } from '../../crypto/index.ts';
+import { sha256Hex } from '../../crypto/index.ts';
 import { EmuError } from '../../errors.ts';
 import { DEFAULT_ACCESS_KEYS, parseAccessKeysJson, startKmsServer, type AccessKeyTable } from '../../kms-server/index.ts';
 import { optionalInteger, type ArgSpec, type ParsedArgs } from '../args.ts';
 import { untilSignal } from '../signals.ts';
-import type { CommandIo } from '../command.ts';
+import { readText, type CommandIo } from '../command.ts';
 
 export const KMS_SERVE_ARGS = {
   values: ['host', 'port', 'seed', 'state', 'access-keys'],
@@ -35,14 +35,7 @@ const PORT_MAX = 65_535;
 function accessKeys(args: ParsedArgs, io: CommandIo): AccessKeyTable | undefined {
   const path = args.values.get('access-keys');
   if (path === undefined) return undefined;
-  let text: string;
-  try {
-    text = fromUtf8(io.readFile(path));
-  } catch (error) {
-    if (error instanceof EmuError) throw error;
-    throw new EmuError('CLI_BAD_INPUT', `${path} is not UTF-8 text`);
-  }
-  return parseAccessKeysJson(text);
+  return parseAccessKeysJson(readText(io, path));
 }
 
 export async function runKmsServe(args: ParsedArgs, io: CommandIo): Promise<number> {
